@@ -1,0 +1,397 @@
+"""The ``storyline`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from storyline import logs
+from storyline.errors import StorylineError
+
+app = typer.Typer(help="Storyline: a self-hosted news aggregator with grounded AI.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure quality on a data set (slow; on demand).", no_args_is_help=True)
+bench_app = typer.Typer(help="Measure speed (slow; on demand).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True)
+SAMPLE = Path(__file__).parent / "data" / "sample.jsonl"
+DEFAULT_OPML = Path(__file__).parent / "fetch" / "default-feeds.opml"
+IMPORT_BATCH = 64
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def _runtime():
+    from storyline.runtime import Runtime
+
+    return Runtime.open()
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]{message}[/red]")
+    raise typer.Exit(code=1)
+
+
+@app.callback()
+def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug events.")] = False) -> None:
+    logs.configure("DEBUG" if verbose else "WARNING")
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    runtime = _runtime()
+    console.print(f"database ready: {runtime.settings.database_url}")
+
+
+def _batches(lines: Iterator, size: int) -> Iterator[list]:
+    while batch := list(islice(lines, size)):
+        yield batch
+
+
+def import_jsonl(runtime, path: Path, show_progress: bool = True):
+    """Imports a JSON Lines file batch by batch; bad lines are reported and skipped."""
+    from storyline.fetch.jsonl import read_jsonl
+    from storyline.pipeline import IngestReport, ingest
+
+    report = IngestReport()
+    bad: list[str] = []
+    total = sum(1 for _ in path.open("rb"))
+    with path.open(encoding="utf-8", errors="replace") as handle, _progress() as progress:
+        task = progress.add_task(f"import {path.name}", total=total, visible=show_progress)
+        for batch in _batches(read_jsonl(handle), IMPORT_BATCH):
+            items = []
+            for line_number, item in batch:
+                if isinstance(item, StorylineError):
+                    bad.append(f"line {line_number}: {item}")
+                else:
+                    items.append(item)
+            with runtime.write_lock:
+                ingest(runtime.sessions, runtime.processor, items, report)
+            progress.advance(task, len(batch))
+    return report, bad
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one article a line.")],
+    queue: Annotated[bool, typer.Option("--queue", help="Enqueue for Celery workers instead.")] = False,
+) -> None:
+    """Import articles from a JSON Lines file (idempotent: keyed by canonical URL)."""
+    runtime = _runtime()
+    if queue:
+        from storyline.workers.tasks import enqueue_jsonl
+
+        count = enqueue_jsonl(runtime, file)
+        console.print(f"queued {count} lines")
+        return
+    report, bad = import_jsonl(runtime, file)
+    for message in bad:
+        console.print(f"[yellow]{message}[/yellow]")
+    for failure in report.failed:
+        console.print(f"[yellow]{failure.error}[/yellow]")
+    console.print(
+        f"imported {report.imported}, already present {report.skipped}, rejected {len(bad) + len(report.failed)}"
+    )
+
+
+@app.command("add-feed")
+def add_feed_command(url: str) -> None:
+    """Subscribe to an RSS, Atom or JSON Feed."""
+    from storyline.collect import add_feed
+
+    try:
+        feed = add_feed(_runtime(), url)
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(f"feed {feed.id}: {feed.url}")
+
+
+@app.command("import-opml")
+def import_opml_command(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Subscribe to every feed of an OPML file."""
+    from storyline.collect import import_opml
+
+    try:
+        added = import_opml(_runtime(), file.read_bytes())
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(f"{len(added)} feeds subscribed")
+
+
+@app.command()
+def poll() -> None:
+    """Poll every feed that is due, once."""
+    from storyline.collect import poll_due
+
+    runtime = _runtime()
+    report = poll_due(runtime, on_feed=lambda url: console.print(f"polled {url}"))
+    for url, error in report.failed_feeds:
+        console.print(f"[yellow]{url}: {error}[/yellow]")
+    console.print(f"{report.feeds} feeds polled, {report.articles.imported} new articles")
+
+
+@app.command()
+def fetch(url: str, source: Annotated[Optional[str], typer.Option(help="Outlet name.")] = None) -> None:
+    """Fetch, extract and import one page."""
+    from storyline.collect import fetch_page
+
+    try:
+        report = fetch_page(_runtime(), url, source)
+    except StorylineError as exc:
+        _fail(str(exc))
+    for failure in report.failed:
+        _fail(str(failure.error))
+    console.print("imported" if report.imported else "already present")
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run the whole pipeline in memory (no database) and print what it finds."""
+    from storyline.pipeline import analyze_jsonl
+
+    with file.open(encoding="utf-8", errors="replace") as handle:
+        result = analyze_jsonl(handle)
+    for message in result.pop("errors"):
+        console.print(f"[yellow]{message}[/yellow]")
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    for story in result["stories"]:
+        console.print(f"[bold]story {story['id']}[/bold]: {len(story['article_ids'])} articles")
+        console.print(f"  {story['summary']}")
+
+
+def _serve(runtime, host: str, port: int, poll_feeds: bool) -> None:
+    import uvicorn
+
+    from storyline.web.app import create_app
+
+    if poll_feeds:
+        threading.Thread(target=_poll_forever, args=(runtime,), daemon=True, name="poller").start()
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _poll_forever(runtime) -> None:
+    from storyline.collect import poll_due
+    from storyline.pipeline import refresh_stale_stories
+
+    while True:
+        try:
+            poll_due(runtime)
+            refresh_stale_stories(runtime.sessions)
+        except Exception as exc:  # the poller must outlive any single failure; the error is logged
+            logs.get_logger("collect").error("poll pass failed", error=repr(exc))
+        time.sleep(60)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    poll_feeds: Annotated[bool, typer.Option("--poll/--no-poll", help="Poll feeds in the background.")] = False,
+) -> None:
+    """Serve the site and the JSON API."""
+    _serve(_runtime(), host, port, poll_feeds)
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """First-run friendly: create the database, import the bundled sample, subscribe to the default feeds,
+    poll them in the background and serve the site."""
+    from storyline.collect import import_opml
+
+    logs.configure("INFO")
+    runtime = _runtime()
+    from storyline.pipeline import refresh_stale_stories
+    from storyline.store import queries, transaction
+
+    report, _ = import_jsonl(runtime, SAMPLE, show_progress=False)
+    refresh_stale_stories(runtime.sessions)
+    console.print(f"sample: {report.imported} new articles, {report.skipped} already present")
+
+    with transaction(runtime.sessions) as session:
+        has_feeds = bool(queries.list_feeds(session))
+    if not has_feeds:
+        console.print(f"subscribed to {len(import_opml(runtime, DEFAULT_OPML.read_bytes()))} default feeds")
+    console.print(f"serving http://{host}:{port}")
+    _serve(runtime, host, port, poll_feeds=runtime.settings.poll_on_run)
+
+
+@app.command("create-admin")
+def create_admin(
+    username: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an administrator account (or promote an existing one)."""
+    from storyline.web.accounts import create_admin as make_admin
+
+    try:
+        make_admin(_runtime(), username, password)
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(f"admin {username} ready")
+
+
+@eval_app.command("extraction")
+def eval_extraction(
+    html_dir: Annotated[Path, typer.Option(exists=True, file_okay=False)],
+    predictions: Annotated[Path, typer.Option()],
+    ground_truth: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False)] = None,
+) -> None:
+    """Extract every DIR/<id>.html.gz; score against ground truth when given."""
+    from storyline.evals import extraction
+
+    with _progress() as progress:
+        task = progress.add_task("extract", total=None)
+        scores = extraction.run(
+            html_dir,
+            predictions,
+            ground_truth,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    print(json.dumps(scores, indent=2))
+
+
+@eval_app.command("clustering")
+def eval_clustering(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    predictions: Annotated[Path, typer.Option()],
+    fmt: Annotated[str, typer.Option("--format")] = "uci",
+    limit: Annotated[Optional[int], typer.Option()] = None,
+) -> None:
+    """Replay a labelled headline set through the online story engine; print B-cubed scores."""
+    from storyline.evals import clustering
+
+    with _progress() as progress:
+        task = progress.add_task("cluster", total=None)
+        scores = clustering.run(
+            file,
+            predictions,
+            fmt=fmt,
+            limit=limit,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    print(json.dumps(scores, indent=2))
+
+
+@eval_app.command("summary")
+def eval_summary(
+    data_dir: Annotated[Path, typer.Option("--dir", exists=True, file_okay=False)],
+    predictions: Annotated[Path, typer.Option()],
+) -> None:
+    """Summaries and sections on the BBC layout; print ROUGE, the length-matched lead baseline and accuracy."""
+    from storyline.evals import summary
+
+    with _progress() as progress:
+        task = progress.add_task("summarise", total=None)
+        scores = summary.run(
+            data_dir, predictions, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    print(json.dumps(scores, indent=2))
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated: storyline (analysis), stories (the one writer).")] = (
+        "storyline"
+    ),
+    concurrency: Annotated[int, typer.Option(min=1)] = 1,
+    beat: Annotated[bool, typer.Option("--beat", help="Also run the feed scheduler (one per deployment).")] = False,
+) -> None:
+    """Run a Celery worker (needs STORYLINE_BROKER_URL)."""
+    from storyline.workers.tasks import run_worker
+
+    try:
+        run_worker(_runtime(), [queue.strip() for queue in queues.split(",") if queue.strip()], concurrency, beat)
+    except StorylineError as exc:
+        _fail(str(exc))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    data_dir: Annotated[Path, typer.Option("--dir", exists=True, file_okay=False, help="BBC layout.")],
+    count: Annotated[int, typer.Option(min=1)] = 3000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Whole-pipeline import speed against the embedding model's own speed on the same texts."""
+    from storyline.evals import bench
+
+    with _progress() as progress:
+        task = progress.add_task("ingest", total=count)
+        result = bench.bench_ingest(data_dir, count, lambda done, total: progress.update(task, completed=done))
+    _print_result(result, as_json)
+
+
+@bench_app.command("web")
+def bench_web(
+    database: Annotated[Path, typer.Option(help="SQLite file, generated on first use and reused.")] = Path(
+        "data/bench-web.db"
+    ),
+    articles: Annotated[int, typer.Option(min=1)] = 100_000,
+    connections: Annotated[int, typer.Option(min=1)] = 50,
+    seconds: Annotated[float, typer.Option(min=1)] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Article pages against a bare endpoint of the same server, under concurrent load."""
+    from storyline.evals import bench
+
+    with _progress() as progress:
+        task = progress.add_task("generate", total=articles)
+        result = bench.bench_web(
+            database, articles, connections, seconds, lambda done, total: progress.update(task, completed=done)
+        )
+    _print_result(result, as_json)
+
+
+@bench_app.command("clustering")
+def bench_clustering(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Story-engine placement speed at 10k and 100k articles (dev rows replayed with shifted timestamps)."""
+    from storyline.evals import clustering
+
+    with _progress() as progress:
+        task = progress.add_task("replay", total=None)
+        result = clustering.throughput(
+            file, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    _print_result(result, as_json)
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        console.print(f"{key}: {value}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover - ``python -m storyline.cli``
+    main()

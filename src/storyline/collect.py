@@ -1,0 +1,156 @@
+"""Collection: feed polling with adaptive intervals and backoff, OPML import, single pages.
+
+Fetching and parsing live in ``storyline.fetch``; this module decides what to fetch when, and hands what it
+gets to the pipeline. One broken feed or page never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+
+from storyline.config import Settings
+from storyline.domain import ArticleInput
+from storyline.errors import StorylineError
+from storyline.fetch.feeds import parse_feed
+from storyline.fetch.http import Fetcher
+from storyline.fetch.opml import parse_opml
+from storyline.fetch.urls import canonical_url, require_http_url
+from storyline.logs import get_logger
+from storyline.pipeline import IngestReport, ingest
+from storyline.runtime import Runtime
+from storyline.store import queries, transaction
+from storyline.store.models import Feed
+
+log = get_logger("collect")
+
+# An entry whose feed text is shorter than this is only a teaser: fetch the page for the full article.
+FULL_TEXT_MIN_CHARS = 600
+
+
+@dataclass(slots=True)
+class PollReport:
+    feeds: int = 0
+    failed_feeds: list[tuple[str, str]] = field(default_factory=list)
+    articles: IngestReport = field(default_factory=IngestReport)
+
+
+def next_interval(settings: Settings, feed: Feed, new_entries: int) -> int:
+    """Poll busy feeds more often and quiet ones less, within the configured bounds."""
+    interval = feed.interval_s or settings.feed_default_interval_s
+    interval = int(interval * (0.6 if new_entries else 1.5))
+    return max(settings.feed_min_interval_s, min(settings.feed_max_interval_s, interval))
+
+
+def backoff_delay(settings: Settings, error_count: int, interval_s: int) -> int:
+    return min(settings.feed_max_interval_s, interval_s * 2 ** min(error_count, 8))
+
+
+def import_opml(runtime: Runtime, content: bytes) -> list[str]:
+    refs = parse_opml(content)
+    added = []
+    with transaction(runtime.sessions) as session:
+        for ref in refs:
+            try:
+                url = canonical_url(require_http_url(ref.url))
+            except StorylineError as exc:
+                log.warning("feed skipped", url=ref.url, error=str(exc))
+                continue
+            queries.add_feed(session, url, ref.title, runtime.settings.feed_default_interval_s)
+            added.append(url)
+    return added
+
+
+def add_feed(runtime: Runtime, url: str) -> Feed:
+    url = canonical_url(require_http_url(url))
+    with transaction(runtime.sessions) as session:
+        return queries.add_feed(session, url, None, runtime.settings.feed_default_interval_s)
+
+
+def full_text(fetcher: Fetcher, entry: ArticleInput) -> ArticleInput:
+    """Feeds often carry a teaser only; fetch the page then, and keep the teaser if the page fails."""
+    teaser = entry.text or entry.html or ""
+    if len(teaser) >= FULL_TEXT_MIN_CHARS:
+        return entry
+    try:
+        page = fetcher.fetch(entry.url)
+    except StorylineError as exc:
+        log.warning("page fetch failed, keeping feed text", url=entry.url, error=str(exc))
+        return entry
+    return replace(entry, url=page.url, html=page.content.decode(page.encoding or "utf-8", "replace"), text=None)
+
+
+def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollReport) -> None:
+    settings = runtime.settings
+    with transaction(runtime.sessions) as session:
+        feed = queries.get_feed(session, feed_id)
+        assert feed is not None
+        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+    now = datetime.now(timezone.utc)
+    try:
+        result = fetcher.fetch(url, etag=etag, last_modified=last_modified)
+        parsed = None if result.not_modified else parse_feed(result.content, result.url)
+    except StorylineError as exc:
+        _record_failure(runtime, feed_id, str(exc), now)
+        report.failed_feeds.append((url, str(exc)))
+        log.warning("feed failed", feed=feed_id, url=url, error=str(exc))
+        return
+    new_entries = 0
+    if parsed is not None:
+        with transaction(runtime.sessions) as session:
+            known = queries.existing_urls(session, [entry.url for entry in parsed.entries])
+        outlet = parsed.title or url
+        fresh = [
+            replace(entry, feed_id=feed_id, source=entry.source or outlet)
+            for entry in parsed.entries
+            if entry.url not in known
+        ]
+        items = [full_text(fetcher, entry) for entry in fresh]
+        with runtime.write_lock:
+            ingest(runtime.sessions, runtime.processor, items, report.articles)
+        new_entries = len(fresh)
+    with transaction(runtime.sessions) as session:
+        feed = queries.get_feed(session, feed_id)
+        assert feed is not None
+        if parsed is not None:
+            feed.title = feed.title or parsed.title
+            feed.etag, feed.last_modified = result.etag, result.last_modified
+        feed.interval_s = next_interval(settings, feed, new_entries)
+        feed.last_polled_at, feed.last_status = now, "not modified" if result.not_modified else "ok"
+        feed.last_error, feed.error_count = None, 0
+        feed.next_poll_at = now + timedelta(seconds=feed.interval_s)
+    log.info("feed polled", feed=feed_id, url=url, new=new_entries, not_modified=result.not_modified)
+
+
+def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -> None:
+    with transaction(runtime.sessions) as session:
+        feed = queries.get_feed(session, feed_id)
+        assert feed is not None
+        feed.error_count += 1
+        feed.last_error, feed.last_status, feed.last_polled_at = error[:2000], "error", now
+        feed.next_poll_at = now + timedelta(seconds=backoff_delay(runtime.settings, feed.error_count, feed.interval_s))
+
+
+def poll_due(
+    runtime: Runtime, fetcher: Fetcher | None = None, on_feed: Callable[[str], None] | None = None
+) -> PollReport:
+    """One pass over the feeds that are due."""
+    fetcher = fetcher or Fetcher(runtime.settings)
+    report = PollReport()
+    with transaction(runtime.sessions) as session:
+        due = [(feed.id, feed.url) for feed in queries.due_feeds(session, datetime.now(timezone.utc))]
+    for feed_id, url in due:
+        poll_feed(runtime, fetcher, feed_id, report)
+        report.feeds += 1
+        if on_feed:
+            on_feed(url)
+    return report
+
+
+def fetch_page(runtime: Runtime, url: str, source: str | None = None) -> IngestReport:
+    url = canonical_url(require_http_url(url))
+    page = Fetcher(runtime.settings).fetch(url)
+    item = ArticleInput(url=page.url, html=page.content.decode(page.encoding or "utf-8", "replace"), source=source)
+    with runtime.write_lock:
+        return ingest(runtime.sessions, runtime.processor, [item])

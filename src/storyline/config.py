@@ -1,0 +1,62 @@
+"""One typed settings object, read from ``STORYLINE_*`` environment variables and validated at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/storyline.db"
+DEFAULT_USER_AGENT = "StorylineBot/0.1 (+https://github.com/storyline-news/storyline)"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STORYLINE_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str | None = None
+    secret_key: str = Field(default="", description="Signs session cookies; generated into data/ when empty")
+
+    # Fetching: every byte from the network is hostile.
+    allow_private_hosts: bool = False
+    user_agent: str = DEFAULT_USER_AGENT
+    fetch_timeout_s: float = 15.0
+    fetch_max_bytes: int = 5 * 1024 * 1024
+    fetch_max_redirects: int = 5
+    per_host_delay_s: float = 1.0
+    respect_robots: bool = True
+
+    # Feed scheduling bounds (seconds).
+    feed_min_interval_s: int = 5 * 60
+    feed_max_interval_s: int = 6 * 60 * 60
+    feed_default_interval_s: int = 30 * 60
+
+    # Optional OpenAI-compatible endpoint; everything works without it.
+    llm_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+
+    embedding_model: str = "all-MiniLM-L6-v2"
+    poll_on_run: bool = True
+
+    @field_validator("fetch_max_bytes", "fetch_max_redirects")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def data_dir(self) -> Path:
+        return Path("data")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

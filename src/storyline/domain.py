@@ -1,0 +1,96 @@
+"""The data an article carries along the pipeline, independent of storage.
+
+``ArticleInput`` is what collection produces, ``Article`` what extraction makes of it, and the analysis
+types are what enrichment adds. Every AI output cites body sentences by index into ``Article.sentences``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class ArticleInput:
+    url: str
+    title: str | None = None
+    text: str | None = None
+    html: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    author: str | None = None
+    image_url: str | None = None
+    external_id: str | None = None
+    feed_id: int | None = None
+
+
+@dataclass(slots=True)
+class Article:
+    key: str
+    url: str
+    title: str
+    text: str
+    source: str
+    published: datetime | None = None
+    language: str = "en"
+    author: str | None = None
+    image_url: str | None = None
+    sentences: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Hashtag:
+    name: str
+    kind: str  # person | org | place | topic
+    slug: str
+    mentions: int = 1
+    sentences: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Quote:
+    text: str
+    speaker: str | None
+    speaker_slug: str | None
+    sentence: int
+    kind: str = "direct"  # direct | reported
+
+
+@dataclass(slots=True)
+class Figure:
+    value: float
+    text: str
+    counts: str  # what the number counts, e.g. "cases reopened"
+    sentence: int
+    unit: str | None = None
+
+
+@dataclass(slots=True)
+class ArticleAnalysis:
+    sentences: list[str]
+    section: str
+    summary: list[int]  # indices into sentences
+    hashtags: list[Hashtag] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    def summary_text(self) -> str:
+        return " ".join(self.sentences[i] for i in self.summary)
+
+
+@dataclass(slots=True)
+class Citation:
+    article_key: str
+    sentence: int
+    text: str
+    source: str
+
+
+@dataclass(slots=True)
+class StoryAnalysis:
+    summary: list[Citation]
+    hashtags: list[Hashtag]
+    quotes: list[dict]
+    figures: list[dict]
+    exclusives: dict[str, list[Citation]]  # outlet -> what only it reports

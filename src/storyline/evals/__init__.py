@@ -1,0 +1,1 @@
+"""Quality evaluations and speed benchmarks, run on demand (``storyline eval``, ``storyline bench``)."""

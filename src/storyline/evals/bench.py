@@ -1,0 +1,279 @@
+"""Speed benchmarks (``storyline bench``): on demand, never in timed tests.
+
+``ingest`` compares the whole pipeline with the plain throughput of its embedding model on the same texts;
+``web`` drives concurrent connections against article pages and against a bare endpoint of the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from storyline.config import Settings
+from storyline.domain import ArticleInput
+from storyline.errors import InputError
+
+Progress = Callable[[int, int], None]
+
+INGEST_BATCH = 64
+WEB_WARMUP_S = 2.0
+SERVER_START_TIMEOUT_S = 120.0
+GENERATE_CHUNK = 5_000
+
+
+def _noop(done: int, total: int) -> None:
+    return None
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def rss_mb() -> float:
+    """This process's resident memory, from /proc (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# Ingest ------------------------------------------------------------------------------------------------
+
+
+def bbc_inputs(data_dir: Path, count: int) -> list[ArticleInput]:
+    """``count`` articles from the BBC layout (``articles/<section>/<nnn>.txt``), cycled with distinct URLs
+    when ``count`` exceeds the set; a cycled copy is a syndicated duplicate to the pipeline, as it would be."""
+    files = sorted((data_dir / "articles").glob("*/*.txt"))
+    if not files:
+        raise InputError("no articles/<section>/<nnn>.txt files found", subject=str(data_dir))
+    inputs = []
+    for index in range(count):
+        path = files[index % len(files)]
+        raw = path.read_bytes().decode("utf-8", errors="replace")
+        title, _, body = raw.strip().partition("\n")
+        inputs.append(
+            ArticleInput(
+                url=f"https://bench.storyline.invalid/{index // len(files)}/{path.parent.name}/{path.stem}",
+                title=title.strip(),
+                text=body.strip(),
+                source=f"Outlet {index % 7}",
+                published=datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=index),
+            )
+        )
+    return inputs
+
+
+def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) -> dict:
+    from storyline import nlp
+    from storyline.pipeline import IngestReport, embedding_text, ingest, to_article
+    from storyline.runtime import Runtime
+
+    inputs = bbc_inputs(data_dir, count)
+    texts = [embedding_text(to_article(item)) for item in inputs[:count]]
+    nlp.embed(texts[:32])  # loads the model outside both timings
+    nlp.get_spacy()
+    started = time.perf_counter()
+    nlp.embed(texts)
+    embed_s = time.perf_counter() - started
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = Runtime.open(Settings(database_url=f"sqlite:///{tmp}/bench.db"))
+        report = IngestReport()
+        done = 0
+        started = time.perf_counter()
+        for batch in _chunks(iter(inputs), INGEST_BATCH):
+            ingest(runtime.sessions, runtime.processor, batch, report)
+            done += len(batch)
+            progress(done, count)
+        seconds = time.perf_counter() - started
+        runtime.close()
+    articles_per_s = count / seconds
+    embed_limit = count / embed_s
+    return {
+        "articles": count,
+        "imported": report.imported,
+        "failed": len(report.failed),
+        "seconds": round(seconds, 2),
+        "articles_per_s": round(articles_per_s, 2),
+        "embed_limit_per_s": round(embed_limit, 2),
+        "ratio": round(articles_per_s / embed_limit, 3),
+        "rss_mb_models_loaded": round(rss_mb(), 1),
+        "cpus": os.cpu_count(),
+    }
+
+
+# Web ---------------------------------------------------------------------------------------------------
+
+_WORDS = (
+    "council government minister report police inquiry market shares economy election voters budget school "
+    "hospital patients doctors football club season match league court judge ruling climate energy prices "
+    "company profits workers strike union city river storm flood rescue university study scientists data "
+    "technology phone software security network film music award festival artist museum transport rail"
+).split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(_WORDS, k=rng.randint(10, 22))
+    return " ".join(words).capitalize() + "."
+
+
+def generate_database(database_url: str, articles: int, progress: Progress = _noop, seed: int = 7) -> int:
+    """Fills a database with ``articles`` generated articles in stories of one to eight, with outlets,
+    hashtags and cached story analyses, so pages render as they do in production. Returns the article count."""
+    from sqlalchemy import func, insert, select
+
+    from storyline.runtime import Runtime
+    from storyline.store import transaction
+    from storyline.store.models import Article, ArticleEntity, Entity, Outlet, Story
+
+    runtime = Runtime.open(Settings(database_url=database_url))
+    with transaction(runtime.sessions) as session:
+        present = session.scalar(select(func.count()).select_from(Article)) or 0
+    if present >= articles:
+        runtime.close()
+        return present
+    rng = random.Random(seed)
+    start = datetime.now(timezone.utc) - timedelta(days=30)
+    with transaction(runtime.sessions) as session:
+        session.execute(insert(Outlet), [{"name": f"Outlet {i}", "slug": f"outlet-{i}"} for i in range(40)])
+        session.execute(
+            insert(Entity),
+            [{"slug": f"entity-{i}", "name": f"Entity {i}", "kind": rng.choice(["person", "org", "place"])}
+             for i in range(2000)],
+        )
+    outlet_ids = list(range(1, 41))
+    article_id = present + 1
+    story_id = 1
+    while article_id <= articles:
+        stories, rows, links = [], [], []
+        while len(rows) < GENERATE_CHUNK and article_id <= articles:
+            size = min(rng.randint(1, 8), articles - article_id + 1)
+            when = start + timedelta(seconds=article_id * 25)
+            title = _sentence(rng)[:-1]
+            stories.append(
+                {"id": story_id, "title": title, "created_at": when, "updated_at": when, "article_count": size,
+                 "outlet_count": size, "analysis": {"summary": "", "summary_citations": [], "hashtags": [],
+                 "quotes": [], "figures": [], "exclusives": {}}, "analysis_article_count": size}
+            )
+            for _ in range(size):
+                sentences = [_sentence(rng) for _ in range(rng.randint(6, 14))]
+                rows.append(
+                    {"id": article_id, "public_id": f"gen{article_id:09d}",
+                     "url": f"https://generated.storyline.invalid/{article_id}", "title": title,
+                     "text": "\n".join(sentences), "sentences": sentences, "language": "en",
+                     "published_at": when, "created_at": when, "outlet_id": rng.choice(outlet_ids),
+                     "story_id": story_id, "section": rng.choice(["Politics", "Business", "Sport", "Technology"]),
+                     "summary": [0, 1], "quotes": [], "figures": [],
+                     "embedding": np.zeros(384, dtype=np.float32).tobytes()}
+                )
+                links += [{"article_id": article_id, "entity_id": entity, "mentions": 1, "rank": rank}
+                          for rank, entity in enumerate(rng.sample(range(1, 2001), 3))]
+                article_id += 1
+            story_id += 1
+        with transaction(runtime.sessions) as session:
+            session.execute(insert(Story), stories)
+            session.execute(insert(Article), rows)
+            session.execute(insert(ArticleEntity), links)
+        progress(article_id - 1, articles)
+    runtime.close()
+    return articles
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"bench: server exited with code {server.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise RuntimeError("bench: server did not become ready")
+
+
+async def _drive(base: str, paths: Sequence[str], connections: int, seconds: float) -> list[float]:
+    """``connections`` clients request ``paths`` round-robin for ``seconds``; returns latencies of 200s."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def one_client(offset: int) -> None:
+            nonlocal errors
+            index = offset
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.get(paths[index % len(paths)])
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+                index += connections
+
+        await asyncio.gather(*(one_client(i) for i in range(connections)))
+    if errors:
+        raise RuntimeError(f"bench: {errors} requests did not answer 200")
+    return latencies
+
+
+def bench_web(
+    database: Path, articles: int = 100_000, connections: int = 50, seconds: float = 20.0, progress: Progress = _noop
+) -> dict:
+    database_url = f"sqlite:///{database}"
+    in_db = generate_database(database_url, articles, progress)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, STORYLINE_DATABASE_URL=database_url)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "storyline.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_ready(base, server)
+        rng = random.Random(1)
+        pages = [f"/en/article/gen{rng.randint(1, in_db):09d}" for _ in range(5000)]
+        asyncio.run(_drive(base, pages[:200], connections, WEB_WARMUP_S))
+        page_latencies = asyncio.run(_drive(base, pages, connections, seconds))
+        baseline_latencies = asyncio.run(_drive(base, ["/healthz"], connections, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    page_rps = len(page_latencies) / seconds
+    baseline_rps = len(baseline_latencies) / seconds
+    milliseconds = np.array(page_latencies) * 1000
+    return {
+        "page_rps": round(page_rps, 1),
+        "baseline_rps": round(baseline_rps, 1),
+        "ratio": round(page_rps / baseline_rps, 3),
+        "p50_ms": round(float(np.percentile(milliseconds, 50)), 1),
+        "p99_ms": round(float(np.percentile(milliseconds, 99)), 1),
+        "articles_in_db": in_db,
+        "connections": connections,
+        "seconds_each": seconds,
+        "cpus": os.cpu_count(),
+    }

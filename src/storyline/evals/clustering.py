@@ -1,0 +1,215 @@
+"""Story clustering quality and speed on a labelled headline set (``storyline eval clustering``).
+
+Rows are replayed strictly in time order through the same ``StoryEngine`` the product uses, built the way
+``Processor.place`` builds its input (a title-only article, its embedding, its non-topic hashtags); the gold
+``STORY`` column is read only to score. Embeddings and entities are computed ahead in batches because they
+depend on one article alone; placement, the only stateful step, sees one row at a time.
+Scores are B-cubed precision, recall and F1 (Bagga and Baldwin, 1998).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from storyline.domain import Article
+from storyline.errors import InputError
+from storyline.stories.engine import StoryEngine, StoryItem
+
+Progress = Callable[[int, int], None]
+
+UCI_COLUMNS = ("ID", "TITLE", "URL", "PUBLISHER", "STORY", "TIMESTAMP")
+EMBED_CHUNK = 256
+BENCH_NOISE = 0.02  # scale of the noise added to reused embeddings, small next to story-level distances
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledHeadline:
+    id: str
+    title: str
+    url: str
+    publisher: str
+    story: str
+    published: datetime
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything about the rows that does not depend on other rows, computed ahead of placement."""
+
+    rows: list[LabelledHeadline]
+    articles: list[Article]
+    embeddings: np.ndarray
+    entities: list[list[str]]
+
+
+def _noop(done: int, total: int) -> None:
+    return None
+
+
+def read_uci(path: Path, limit: int | None = None) -> list[LabelledHeadline]:
+    """The UCI News Aggregator CSV, in timestamp order (ties by file order); ``limit`` keeps the earliest."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [column for column in UCI_COLUMNS if column not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"missing columns {', '.join(missing)}", subject=str(path))
+            rows = [_headline(record, line) for line, record in enumerate(reader, start=2)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read the headline set: {exc}", subject=str(path)) from exc
+    rows.sort(key=lambda row: row.published)
+    return rows[:limit] if limit is not None else rows
+
+
+def _headline(record: dict[str, str], line: int) -> LabelledHeadline:
+    try:
+        published = datetime.fromtimestamp(int(record["TIMESTAMP"]) / 1000, tz=timezone.utc)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"line {line}: bad TIMESTAMP {record.get('TIMESTAMP')!r}") from exc
+    return LabelledHeadline(
+        id=record["ID"],
+        title=(record["TITLE"] or "").strip(),
+        url=record["URL"] or "",
+        publisher=(record["PUBLISHER"] or "").strip(),
+        story=record["STORY"],
+        published=published,
+    )
+
+
+def bcubed(gold: Mapping[str, Hashable], predicted: Mapping[str, Hashable]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 over the items of ``gold`` (each must have a prediction)."""
+    if not gold:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    pairs = Counter((predicted[item], label) for item, label in gold.items())
+    cluster_sizes = Counter(predicted[item] for item in gold)
+    label_sizes = Counter(gold.values())
+    precision = sum(n * n / cluster_sizes[cluster] for (cluster, _), n in pairs.items()) / len(gold)
+    recall = sum(n * n / label_sizes[label] for (_, label), n in pairs.items()) / len(gold)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def prepare(rows: Sequence[LabelledHeadline], progress: Progress = _noop) -> Prepared:
+    """Title-only articles as the product would make them, their embeddings and their entity slugs."""
+    from storyline import nlp
+    from storyline.enrich.entities import extract_hashtags
+    from storyline.pipeline import embedding_text
+
+    articles = [
+        Article(
+            key=row.id,
+            url=row.url,
+            title=row.title,
+            text=row.title,  # what ``to_article`` makes of an input without a body
+            source=row.publisher,
+            published=row.published,
+            sentences=nlp.split_sentences(row.title),
+        )
+        for row in rows
+    ]
+    chunks: list[np.ndarray] = []
+    for start in range(0, len(articles), EMBED_CHUNK):
+        chunk = articles[start : start + EMBED_CHUNK]
+        chunks.append(nlp.embed([embedding_text(article) for article in chunk]))
+        progress(start + len(chunk), 2 * len(articles))
+    entities = [[tag.slug for tag in extract_hashtags(article) if tag.kind != "topic"] for article in articles]
+    embeddings = np.concatenate(chunks) if chunks else nlp.embed([])
+    return Prepared(list(rows), articles, embeddings, entities)
+
+
+def run(
+    path: Path,
+    predictions: Path,
+    fmt: str = "uci",
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Clusters the rows online, writes ``{"id", "story"}`` JSON lines to ``predictions``, returns scores."""
+    from storyline.pipeline import story_item
+
+    if fmt != "uci":
+        raise InputError(f"unknown format {fmt!r}; known: uci", subject=str(path))
+    report = progress or _noop
+    started = time.perf_counter()
+    prepared = prepare(read_uci(path, limit), report)
+    total = len(prepared.rows)
+    engine = StoryEngine()
+    predicted: dict[str, int] = {}
+    placing = time.perf_counter()
+    for done, (row, article, embedding, slugs) in enumerate(
+        zip(prepared.rows, prepared.articles, prepared.embeddings, prepared.entities, strict=True), start=1
+    ):
+        predicted[row.id] = engine.add(story_item(article, embedding, slugs)).story_id
+        if done % 100 == 0 or done == total:
+            report(total + done, 2 * total)
+    placed = time.perf_counter()
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    with predictions.open("w", encoding="utf-8") as out:
+        for row in prepared.rows:
+            out.write(json.dumps({"id": row.id, "story": predicted[row.id]}) + "\n")
+    seconds = time.perf_counter() - started
+    return {
+        **bcubed({row.id: row.story for row in prepared.rows}, predicted),
+        "gold_stories": len({row.story for row in prepared.rows}),
+        "predicted_stories": len(set(predicted.values())),
+        "rows": total,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(total / seconds, 1) if seconds else None,
+        "placement_rows_per_s": round(total / (placed - placing), 1) if placed > placing else None,
+    }
+
+
+def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: Progress | None = None) -> dict:
+    """Rows per second of placement alone as the corpus grows: the dev rows replayed again and again, each
+    pass shifted later by the span of the set, with titles marked and embeddings jittered so a pass neither
+    copies nor exactly repeats the one before. Flat rates mean retirement keeps each placement's cost bounded."""
+    from storyline.pipeline import story_item
+
+    report = progress or _noop
+    prepared = prepare(read_uci(path))
+    if not prepared.rows:
+        raise InputError("no rows to replay", subject=str(path))
+    span = prepared.rows[-1].published - prepared.rows[0].published + timedelta(hours=1)
+    rng = np.random.default_rng(0)
+    results: dict[str, dict] = {}
+    done_overall, total_overall = 0, sum(sizes)
+    for size in sizes:
+        engine = StoryEngine()
+        seconds = 0.0
+        for position in range(size):
+            cycle, index = divmod(position, len(prepared.rows))
+            article = prepared.articles[index]
+            if cycle:
+                article = replace(
+                    article,
+                    key=f"{article.key}-{cycle}",
+                    title=f"{article.title} ({cycle})",
+                    text=f"{article.text} ({cycle})",
+                    published=prepared.rows[index].published + cycle * span,
+                )
+            embedding = prepared.embeddings[index] + rng.normal(0, BENCH_NOISE, prepared.embeddings.shape[1])
+            item: StoryItem = story_item(article, embedding.astype(np.float32), prepared.entities[index])
+            started = time.perf_counter()
+            engine.add(item)
+            seconds += time.perf_counter() - started
+            done_overall += 1
+            if done_overall % 1000 == 0:
+                report(done_overall, total_overall)
+        results[str(size)] = {
+            "rows": size,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(size / seconds, 1) if seconds else None,
+            "live_stories": engine.live_stories,
+            "index_size": engine.index_size,
+        }
+    report(total_overall, total_overall)
+    return {"sizes": results}

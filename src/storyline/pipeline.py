@@ -1,0 +1,410 @@
+"""The one path an article takes: collect -> extract -> enrich -> group into a story -> store.
+
+``Processor`` does the in-memory part (used as is by ``storyline analyze``); ``ingest`` adds storage.
+Each input succeeds or fails on its own: a bad page never stops the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from storyline import nlp
+from storyline.domain import (
+    Article,
+    ArticleAnalysis,
+    ArticleInput,
+    Citation,
+    Figure,
+    Hashtag,
+    Quote,
+    StoryAnalysis,
+)
+from storyline.enrich.analyze import analyze_article
+from storyline.errors import ExtractError, InputError, StorylineError
+from storyline.extract import extract_article
+from storyline.fetch.urls import canonical_url, require_http_url
+from storyline.logs import get_logger
+from storyline.store import queries, transaction
+from storyline.store.models import Article as ArticleRow
+from storyline.stories.engine import StoryEngine, StoryItem
+
+log = get_logger("pipeline")
+
+ENGINE_REPLAY_WINDOW = timedelta(days=7)
+LEAD_CHARS = 400
+UNKNOWN_SOURCE = "Unknown outlet"
+
+
+def public_id_for(url: str) -> str:
+    """A stable opaque id: the same canonical URL always gets the same id."""
+    digest = hashlib.sha256(url.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:12].lower()
+
+
+def embedding_text(article: Article) -> str:
+    return f"{article.title}. {article.text[:LEAD_CHARS]}"
+
+
+@dataclass(slots=True)
+class Processed:
+    article: Article
+    analysis: ArticleAnalysis
+    embedding: np.ndarray
+    story_id: int
+    duplicate_of: str | None
+    external_id: str | None = None
+    feed_id: int | None = None
+
+
+@dataclass(slots=True)
+class Failure:
+    subject: str
+    error: StorylineError
+
+
+@dataclass(slots=True)
+class BatchResult:
+    processed: list[Processed] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def to_article(item: ArticleInput) -> Article:
+    """Extract when given HTML, validate, and split the body into the sentences every citation points at."""
+    url = canonical_url(require_http_url(item.url))
+    title, text = (item.title or "").strip(), (item.text or "").strip()
+    author, image_url, language, published = item.author, item.image_url, item.language, item.published
+    if item.html and not text:
+        extracted = extract_article(item.html, url)
+        text = extracted.text
+        title = title or (extracted.title or "")
+        author = author or extracted.author
+        image_url = image_url or extracted.image_url
+        language = language or extracted.language
+        published = published or extracted.published
+    if not text:
+        text = title
+    if not title:
+        raise ExtractError("no title found", subject=url)
+    article = Article(
+        key=public_id_for(url),
+        url=url,
+        title=title,
+        text=text,
+        source=(item.source or "").strip() or UNKNOWN_SOURCE,
+        published=published or datetime.now(timezone.utc),
+        language=(language or "en")[:8],
+        author=author,
+        image_url=image_url,
+    )
+    article.sentences = nlp.split_sentences(text)
+    return article
+
+
+@dataclass(slots=True)
+class Analyzed:
+    """An article after extraction and enrichment, before it is placed into a story."""
+
+    article: Article
+    analysis: ArticleAnalysis
+    embedding: np.ndarray
+    external_id: str | None = None
+    feed_id: int | None = None
+
+
+def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Failure]]:
+    """The stateless, parallelisable part: any worker may run it for any article."""
+    analyzed: list[Analyzed] = []
+    failures: list[Failure] = []
+    articles: list[tuple[ArticleInput, Article]] = []
+    for item in items:
+        try:
+            articles.append((item, to_article(item)))
+        except StorylineError as exc:
+            log.warning("article rejected", url=item.url, error=str(exc))
+            failures.append(Failure(item.url, exc))
+    embeddings = nlp.embed([embedding_text(article) for _, article in articles])
+    for (item, article), embedding in zip(articles, embeddings, strict=True):
+        try:
+            analysis = analyze_article(article, embedding)
+        except StorylineError as exc:
+            failures.append(Failure(article.url, exc))
+            continue
+        analyzed.append(Analyzed(article, analysis, embedding, item.external_id, item.feed_id))
+    return analyzed, failures
+
+
+def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[str]) -> StoryItem:
+    return StoryItem(
+        key=article.key,
+        title=article.title,
+        text=article.text,
+        source=article.source,
+        published=article.published or datetime.now(timezone.utc),
+        embedding=embedding,
+        entities=list(entity_slugs),
+    )
+
+
+class Processor:
+    """Holds the online state (story engine): the one writer that places articles into stories."""
+
+    def __init__(self, engine: StoryEngine | None = None) -> None:
+        self.engine = engine or StoryEngine()
+
+    def place(self, analyzed: Analyzed) -> Processed:
+        slugs = [tag.slug for tag in analyzed.analysis.hashtags if tag.kind != "topic"]
+        placement = self.engine.add(story_item(analyzed.article, analyzed.embedding, slugs))
+        return Processed(
+            article=analyzed.article,
+            analysis=analyzed.analysis,
+            embedding=analyzed.embedding,
+            story_id=placement.story_id,
+            duplicate_of=placement.duplicate_of,
+            external_id=analyzed.external_id,
+            feed_id=analyzed.feed_id,
+        )
+
+    def process(self, items: Sequence[ArticleInput]) -> BatchResult:
+        analyzed, failures = analyze_inputs(items)
+        return BatchResult(processed=[self.place(one) for one in analyzed], failures=failures)
+
+
+# Storage ---------------------------------------------------------------------------------------------
+
+
+def rebuild_engine(session: Session) -> StoryEngine:
+    """Replays recent articles with their stored story ids, so a restart keeps every story id."""
+    engine = StoryEngine(next_story_id=queries.max_story_id(session) + 1)
+    since = datetime.now(timezone.utc) - ENGINE_REPLAY_WINDOW
+    for row in queries.articles_since(session, since):
+        if row.story_id is None or row.embedding is None:
+            continue
+        article = Article(row.public_id, row.url, row.title, row.text, row.outlet.name, row.published_at)
+        slugs = [link.entity.slug for link in row.hashtags if link.entity.kind != "topic"]
+        engine.add(story_item(article, np.frombuffer(row.embedding, dtype=np.float32), slugs), story_id=row.story_id)
+    return engine
+
+
+def store_processed(session: Session, processed: Processed) -> ArticleRow:
+    article, analysis = processed.article, processed.analysis
+    outlet = queries.get_or_create_outlet(session, article.source)
+    published = article.published or datetime.now(timezone.utc)
+    queries.upsert_story(session, processed.story_id, article.title, published)
+    duplicate = queries.get_article(session, processed.duplicate_of) if processed.duplicate_of else None
+    row = ArticleRow(
+        public_id=article.key,
+        url=article.url,
+        external_id=processed.external_id,
+        title=article.title,
+        text=article.text,
+        sentences=article.sentences,
+        author=article.author,
+        image_url=article.image_url,
+        language=article.language,
+        published_at=published,
+        outlet_id=outlet.id,
+        feed_id=processed.feed_id,
+        story_id=processed.story_id,
+        duplicate_of_id=duplicate.id if duplicate else None,
+        section=analysis.section,
+        summary=analysis.summary,
+        quotes=[_asdict(quote) for quote in analysis.quotes],
+        figures=[_asdict(figure) for figure in analysis.figures],
+        embedding=processed.embedding.astype(np.float32).tobytes(),
+    )
+    session.add(row)
+    session.flush()
+    for rank, tag in enumerate(analysis.hashtags):
+        entity = queries.get_or_create_entity(session, tag.slug, tag.name, tag.kind)
+        session.add(queries.ArticleEntity(article_id=row.id, entity_id=entity.id, mentions=tag.mentions, rank=rank))
+    queries.refresh_story_counts(session, processed.story_id)
+    return row
+
+
+def _asdict(obj: object) -> dict:
+    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    imported: int = 0
+    skipped: int = 0
+    failed: list[Failure] = field(default_factory=list)
+
+
+def ingest(
+    factory: sessionmaker[Session],
+    processor: Processor,
+    items: Iterable[ArticleInput],
+    report: IngestReport | None = None,
+) -> IngestReport:
+    """Process and store one batch in one transaction; articles already stored (by canonical URL) are skipped,
+    so running an import again, or after a crash, stores every article exactly once."""
+    report = report or IngestReport()
+    fresh: list[ArticleInput] = []
+    with transaction(factory) as session:
+        urls: dict[str, ArticleInput] = {}
+        valid = 0
+        for item in items:
+            try:
+                urls.setdefault(canonical_url(require_http_url(item.url)), item)
+                valid += 1
+            except InputError as exc:
+                report.failed.append(Failure(item.url, exc))
+        known = queries.existing_urls(session, list(urls))
+        report.skipped += len(known) + valid - len(urls)
+        fresh = [item for url, item in urls.items() if url not in known]
+    if not fresh:
+        return report
+    batch = processor.process(fresh)
+    report.failed.extend(batch.failures)
+    with transaction(factory) as session:
+        for processed in batch.processed:
+            store_processed(session, processed)
+    report.imported += len(batch.processed)
+    return report
+
+
+# In memory -------------------------------------------------------------------------------------------
+
+
+def analyze_jsonl(lines: Iterable[str]) -> dict:
+    """The whole pipeline without a database, for ``storyline analyze``: articles, then their stories."""
+    from storyline.enrich.analyze import analyze_story
+    from storyline.fetch.jsonl import read_jsonl
+
+    errors: list[str] = []
+    items: list[ArticleInput] = []
+    for line_number, item in read_jsonl(lines):
+        if isinstance(item, StorylineError):
+            errors.append(f"line {line_number}: {item}")
+        else:
+            items.append(item)
+    batch = Processor().process(items)
+    errors.extend(str(failure.error) for failure in batch.failures)
+    ids = {p.article.key: p.external_id or p.article.key for p in batch.processed}
+    stories: dict[int, list[Processed]] = {}
+    for processed in batch.processed:
+        stories.setdefault(processed.story_id, []).append(processed)
+    articles_out = [_article_json(p, ids) for p in batch.processed]
+    stories_out = []
+    for story_id, members in stories.items():
+        story = analyze_story([p.article for p in members], [p.analysis for p in members])
+        payload = story_payload(story, ids.__getitem__)
+        stories_out.append({"id": story_id, "article_ids": [ids[p.article.key] for p in members], **payload})
+    return {"articles": articles_out, "stories": stories_out, "errors": errors}
+
+
+def _article_json(processed: Processed, ids: dict[str, str]) -> dict:
+    analysis = processed.analysis
+    article_id = ids[processed.article.key]
+    return {
+        "id": article_id,
+        "story": processed.story_id,
+        "duplicate_of": ids.get(processed.duplicate_of) if processed.duplicate_of else None,
+        "section": analysis.section,
+        "summary": analysis.summary_text(),
+        "summary_sentences": analysis.summary,
+        "hashtags": [{"name": t.name, "kind": t.kind, "slug": t.slug} for t in analysis.hashtags],
+        "quotes": [
+            {"text": q.text, "speaker": q.speaker, "article_id": article_id, "sentence": q.sentence}
+            for q in analysis.quotes
+        ],
+        "figures": [
+            {"value": f.value, "text": f.text, "counts": f.counts, "sentence": f.sentence} for f in analysis.figures
+        ],
+    }
+
+
+def story_payload(story: StoryAnalysis, article_id: Callable[[str], str]) -> dict:
+    """The JSON form of a story's AI output; ``article_id`` maps internal keys to the ids shown to users."""
+
+    def cite(citation: Citation) -> dict:
+        return {
+            "article_id": article_id(citation.article_key),
+            "sentence": citation.sentence,
+            "text": citation.text,
+            "source": citation.source,
+        }
+
+    return {
+        "summary": " ".join(citation.text for citation in story.summary),
+        "summary_citations": [cite(c) for c in story.summary],
+        "hashtags": [{"name": t.name, "kind": t.kind, "slug": t.slug} for t in story.hashtags],
+        "quotes": [
+            {
+                "text": q["text"],
+                "speaker": q["speaker"],
+                "speaker_slug": q["speaker_slug"],
+                "article_id": article_id(q["first"].article_key),
+                "first": cite(q["first"]),
+                "carried_by": q["carried_by"],
+            }
+            for q in story.quotes
+        ],
+        "figures": story.figures,
+        "exclusives": {outlet: [cite(c) for c in cites] for outlet, cites in story.exclusives.items()},
+    }
+
+
+def row_to_domain(row: ArticleRow) -> tuple[Article, ArticleAnalysis]:
+    article = Article(
+        key=row.public_id,
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        source=row.outlet.name,
+        published=row.published_at,
+        language=row.language,
+        author=row.author,
+        image_url=row.image_url,
+        sentences=list(row.sentences or []),
+    )
+    analysis = ArticleAnalysis(
+        sentences=article.sentences,
+        section=row.section or "",
+        summary=list(row.summary or []),
+        hashtags=[
+            Hashtag(link.entity.name, link.entity.kind, link.entity.slug, link.mentions) for link in row.hashtags
+        ],
+        quotes=[Quote(**quote) for quote in row.quotes or []],
+        figures=[Figure(**figure) for figure in row.figures or []],
+    )
+    return article, analysis
+
+
+def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
+    """Recomputes a story's AI output when articles joined it since the cached one; returns the payload."""
+    from storyline.enrich.analyze import analyze_story
+
+    story = queries.get_story(session, story_id)
+    if story is None:
+        return None
+    rows = [row for row in queries.story_articles(session, story_id) if row.duplicate_of_id is None]
+    if story.analysis is not None and story.analysis_article_count == len(rows):
+        return story.analysis
+    pairs = [row_to_domain(row) for row in rows]
+    analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs])
+    story.analysis = story_payload(analysis, lambda key: key)
+    story.analysis_article_count = len(rows)
+    return story.analysis
+
+
+def refresh_stale_stories(factory: sessionmaker[Session], limit: int = 50) -> int:
+    """Brings the cached story analyses up to date, one short transaction a story; returns how many."""
+    with transaction(factory) as session:
+        story_ids = queries.stale_story_ids(session, limit)
+    for story_id in story_ids:
+        try:
+            with transaction(factory) as session:
+                refresh_story_analysis(session, story_id)
+        except StorylineError as exc:
+            log.warning("story analysis failed", story=story_id, error=str(exc))
+    return len(story_ids)

@@ -1,0 +1,189 @@
+"""SQLAlchemy 2 ORM models. Schema changes go through Alembic migrations in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, always returns timezone-aware datetimes (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[override]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outlet(Base):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    homepage: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    interval_s: Mapped[int] = mapped_column(Integer, default=1800)
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(50))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    outlet: Mapped[Outlet | None] = relationship()
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    # Ids come from the story engine so they stay stable as stories grow.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    outlet_count: Mapped[int] = mapped_column(Integer, default=0)
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    # Story-level AI output is costly: computed off the request path, cached with the article count it saw.
+    analysis: Mapped[dict | None] = mapped_column(JSON)
+    analysis_article_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(1000))
+    text: Mapped[str] = mapped_column(Text)
+    sentences: Mapped[list[str]] = mapped_column(JSON, default=list)
+    author: Mapped[str | None] = mapped_column(String(500))
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    section: Mapped[str | None] = mapped_column(String(50), index=True)
+    summary: Mapped[list[int]] = mapped_column(JSON, default=list)
+    quotes: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    figures: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    outlet: Mapped[Outlet] = relationship(lazy="joined")
+    hashtags: Mapped[list["ArticleEntity"]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleEntity.rank"
+    )
+
+    __table_args__ = (Index("ix_articles_story_published", "story_id", "published_at"),)
+
+
+class Entity(Base):
+    __tablename__ = "entities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class ArticleEntity(Base):
+    __tablename__ = "article_entities"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True, index=True)
+    mentions: Mapped[int] = mapped_column(Integer, default=1)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+
+    article: Mapped[Article] = relationship(back_populates="hashtags")
+    entity: Mapped[Entity] = relationship(lazy="joined")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class CommentReport(Base):
+    __tablename__ = "comment_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)

@@ -1,0 +1,380 @@
+"""One short function a query. Callers own the session and the transaction."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, delete, func, select, text, update
+from sqlalchemy.orm import Session, selectinload
+
+from storyline.store.models import (
+    Article,
+    ArticleEntity,
+    Comment,
+    Entity,
+    Feed,
+    Outlet,
+    Story,
+    utcnow,
+)
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _SLUG_STRIP.sub("-", ascii_name.lower()).strip("-") or "outlet"
+
+
+# Outlets ---------------------------------------------------------------------------------------------
+
+
+def get_or_create_outlet(session: Session, name: str, homepage: str | None = None) -> Outlet:
+    outlet = session.scalar(select(Outlet).where(Outlet.name == name))
+    if outlet is None:
+        outlet = Outlet(name=name, slug=_free_outlet_slug(session, slugify(name)), homepage=homepage)
+        session.add(outlet)
+        session.flush()
+    return outlet
+
+
+def _free_outlet_slug(session: Session, base: str) -> str:
+    slug, n = base, 1
+    while session.scalar(select(Outlet.id).where(Outlet.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def get_outlet_by_slug(session: Session, slug: str) -> Outlet | None:
+    return session.scalar(select(Outlet).where(Outlet.slug == slug))
+
+
+def list_outlets(session: Session) -> list[tuple[Outlet, int]]:
+    query = (
+        select(Outlet, func.count(Article.id))
+        .join(Article, Article.outlet_id == Outlet.id, isouter=True)
+        .group_by(Outlet.id)
+        .order_by(Outlet.name)
+    )
+    return [(outlet, count) for outlet, count in session.execute(query)]
+
+
+# Articles --------------------------------------------------------------------------------------------
+
+
+def existing_urls(session: Session, urls: Sequence[str]) -> set[str]:
+    if not urls:
+        return set()
+    return set(session.scalars(select(Article.url).where(Article.url.in_(list(urls)))))
+
+
+def get_article(session: Session, public_id: str) -> Article | None:
+    query = (
+        select(Article)
+        .where(Article.public_id == public_id)
+        .options(selectinload(Article.hashtags).joinedload(ArticleEntity.entity))
+    )
+    return session.scalar(query)
+
+
+def get_article_by_url(session: Session, url: str) -> Article | None:
+    return session.scalar(select(Article).where(Article.url == url))
+
+
+def get_articles_by_ids(session: Session, ids: Iterable[int]) -> list[Article]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Article).where(Article.id.in_(ids))))
+
+
+def _listing(limit: int, offset: int) -> Select[tuple[Article]]:
+    return (
+        select(Article)
+        .where(Article.duplicate_of_id.is_(None))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def latest_articles(
+    session: Session,
+    limit: int = 30,
+    offset: int = 0,
+    section: str | None = None,
+    outlet_id: int | None = None,
+) -> list[Article]:
+    query = _listing(limit, offset)
+    if section is not None:
+        query = query.where(Article.section == section)
+    if outlet_id is not None:
+        query = query.where(Article.outlet_id == outlet_id)
+    return list(session.scalars(query))
+
+
+def story_articles(session: Session, story_id: int) -> list[Article]:
+    query = select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    return list(session.scalars(query))
+
+
+def count_articles(session: Session) -> int:
+    return session.scalar(select(func.count(Article.id))) or 0
+
+
+def articles_since(session: Session, since: datetime) -> list[Article]:
+    """Recent articles in arrival order, to rebuild the in-memory story engine after a restart."""
+    query = select(Article).where(Article.created_at >= since).order_by(Article.id)
+    return list(session.scalars(query))
+
+
+def max_story_id(session: Session) -> int:
+    return session.scalar(select(func.max(Story.id))) or 0
+
+
+# Stories ---------------------------------------------------------------------------------------------
+
+
+def get_story(session: Session, story_id: int) -> Story | None:
+    return session.get(Story, story_id)
+
+
+def upsert_story(session: Session, story_id: int, title: str, published: datetime) -> Story:
+    story = session.get(Story, story_id)
+    if story is None:
+        story = Story(id=story_id, title=title, created_at=published, updated_at=published)
+        session.add(story)
+        session.flush()
+    elif published > story.updated_at:
+        story.updated_at = published
+    return story
+
+
+def refresh_story_counts(session: Session, story_id: int) -> None:
+    articles, outlets = session.execute(
+        select(func.count(Article.id), func.count(func.distinct(Article.outlet_id))).where(
+            Article.story_id == story_id, Article.duplicate_of_id.is_(None)
+        )
+    ).one()
+    session.execute(update(Story).where(Story.id == story_id).values(article_count=articles, outlet_count=outlets))
+
+
+def top_stories(session: Session, since: datetime, limit: int = 12) -> list[Story]:
+    """Stories ranked by breadth of coverage (distinct outlets, then articles), then recency."""
+    query = (
+        select(Story)
+        .where(Story.updated_at >= since, Story.merged_into.is_(None), Story.article_count > 0)
+        .order_by(Story.outlet_count.desc(), Story.article_count.desc(), Story.updated_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def latest_stories(session: Session, limit: int = 12) -> list[Story]:
+    query = (
+        select(Story)
+        .where(Story.merged_into.is_(None), Story.article_count > 0)
+        .order_by(Story.updated_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def stale_story_ids(session: Session, limit: int = 50) -> list[int]:
+    """Stories whose cached AI output predates their latest articles, busiest first."""
+    query = (
+        select(Story.id)
+        .where(Story.merged_into.is_(None), Story.article_count != Story.analysis_article_count)
+        .order_by(Story.outlet_count.desc(), Story.updated_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def mark_story_merged(session: Session, source_id: int, target_id: int) -> None:
+    session.execute(update(Article).where(Article.story_id == source_id).values(story_id=target_id))
+    session.execute(update(Story).where(Story.id == source_id).values(merged_into=target_id, article_count=0))
+
+
+# Hashtags --------------------------------------------------------------------------------------------
+
+
+def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> Entity:
+    entity = session.scalar(select(Entity).where(Entity.slug == slug))
+    if entity is None:
+        entity = Entity(slug=slug, name=name, kind=kind)
+        session.add(entity)
+        session.flush()
+    return entity
+
+
+def get_entity(session: Session, slug: str) -> Entity | None:
+    return session.scalar(select(Entity).where(Entity.slug == slug))
+
+
+def entity_articles(session: Session, entity_id: int, limit: int = 30, offset: int = 0) -> list[Article]:
+    query = _listing(limit, offset).join(ArticleEntity, ArticleEntity.article_id == Article.id)
+    return list(session.scalars(query.where(ArticleEntity.entity_id == entity_id)))
+
+
+def story_entities(session: Session, story_id: int, limit: int = 20) -> list[tuple[Entity, int]]:
+    query = (
+        select(Entity, func.sum(ArticleEntity.mentions).label("mentions"))
+        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        .join(Article, Article.id == ArticleEntity.article_id)
+        .where(Article.story_id == story_id)
+        .group_by(Entity.id)
+        .order_by(text("mentions DESC"), Entity.name)
+        .limit(limit)
+    )
+    return [(entity, int(mentions)) for entity, mentions in session.execute(query)]
+
+
+# Search ----------------------------------------------------------------------------------------------
+
+_FTS_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def search_articles(
+    session: Session,
+    query_text: str,
+    limit: int = 20,
+    offset: int = 0,
+    section: str | None = None,
+    outlet_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Article]:
+    """Full-text search: FTS5 on SQLite, tsvector on PostgreSQL. The query is reduced to plain words,
+    so no user input reaches the FTS query syntax."""
+    words = _FTS_TOKEN.findall(query_text)[:12]
+    if not words:
+        return []
+    filters = [Article.duplicate_of_id.is_(None)]
+    if section:
+        filters.append(Article.section == section)
+    if outlet_id:
+        filters.append(Article.outlet_id == outlet_id)
+    if since:
+        filters.append(Article.published_at >= since)
+    if until:
+        filters.append(Article.published_at < until)
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = func.plainto_tsquery("english", " ".join(words))
+        rank = func.ts_rank(text("articles.search_vector"), tsquery)
+        query = select(Article).where(text("articles.search_vector @@ plainto_tsquery('english', :q)"), *filters)
+        query = query.params(q=" ".join(words)).order_by(rank.desc(), Article.published_at.desc())
+    else:
+        match = " ".join(f'"{word}"' for word in words)
+        ranked = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :match ORDER BY rank").bindparams(
+            match=match
+        )
+        ids = [row[0] for row in session.execute(ranked)]
+        if not ids:
+            return []
+        order = {article_id: position for position, article_id in enumerate(ids)}
+        found = session.scalars(select(Article).where(Article.id.in_(ids), *filters)).all()
+        return sorted(found, key=lambda article: order[article.id])[offset : offset + limit]
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+# Feeds -----------------------------------------------------------------------------------------------
+
+
+def add_feed(session: Session, url: str, title: str | None = None, interval_s: int = 1800) -> Feed:
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = Feed(url=url, title=title, interval_s=interval_s, next_poll_at=utcnow())
+        session.add(feed)
+        session.flush()
+    return feed
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).order_by(Feed.title, Feed.url)))
+
+
+def due_feeds(session: Session, now: datetime, limit: int = 100) -> list[Feed]:
+    query = select(Feed).where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at).limit(limit)
+    return list(session.scalars(query))
+
+
+def get_feed(session: Session, feed_id: int) -> Feed | None:
+    return session.get(Feed, feed_id)
+
+
+# Comments --------------------------------------------------------------------------------------------
+
+
+def comment_counts(session: Session, article_ids: Sequence[int]) -> dict[int, int]:
+    if not article_ids:
+        return {}
+    query = (
+        select(Comment.article_id, func.count(Comment.id))
+        .where(Comment.article_id.in_(list(article_ids)), and_(Comment.deleted.is_(False), Comment.hidden.is_(False)))
+        .group_by(Comment.article_id)
+    )
+    return {article_id: count for article_id, count in session.execute(query)}
+
+
+def article_comments(session: Session, article_id: int) -> list[Comment]:
+    query = select(Comment).where(Comment.article_id == article_id).order_by(Comment.created_at, Comment.id)
+    return list(session.scalars(query))
+
+
+def delete_article_entities(session: Session, article_id: int) -> None:
+    session.execute(delete(ArticleEntity).where(ArticleEntity.article_id == article_id))
+
+
+# Web -------------------------------------------------------------------------------------------------
+
+
+def newest_story_update(session: Session) -> datetime | None:
+    return session.scalar(select(func.max(Story.updated_at)).where(Story.merged_into.is_(None)))
+
+
+def section_counts(session: Session) -> list[tuple[str, int]]:
+    query = (
+        select(Article.section, func.count(Article.id))
+        .where(Article.section.is_not(None), Article.section != "", Article.duplicate_of_id.is_(None))
+        .group_by(Article.section)
+        .order_by(func.count(Article.id).desc(), Article.section)
+    )
+    return [(section, count) for section, count in session.execute(query)]
+
+
+def top_entities(session: Session, limit: int = 50) -> list[tuple[Entity, int]]:
+    query = (
+        select(Entity, func.count(ArticleEntity.article_id).label("articles"))
+        .join(ArticleEntity, ArticleEntity.entity_id == Entity.id)
+        .group_by(Entity.id)
+        .order_by(text("articles DESC"), Entity.name)
+        .limit(limit)
+    )
+    return [(entity, int(count)) for entity, count in session.execute(query)]
+
+
+def stories_lead_articles(session: Session, story_ids: Sequence[int]) -> list[Article]:
+    """Every original (non-duplicate) article of the given stories, oldest first."""
+    if not story_ids:
+        return []
+    query = (
+        select(Article)
+        .where(Article.story_id.in_(list(story_ids)), Article.duplicate_of_id.is_(None))
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.scalars(query))
+
+
+def sitemap_articles(session: Session, limit: int = 10_000) -> list[tuple[str, str, datetime]]:
+    query = (
+        select(Article.public_id, Article.language, Article.published_at)
+        .where(Article.duplicate_of_id.is_(None))
+        .order_by(Article.published_at.desc())
+        .limit(limit)
+    )
+    return [(public_id, language, published) for public_id, language, published in session.execute(query)]

@@ -1,0 +1,1 @@
+"""The web stage: server-rendered site, feeds out and JSON API (``create_app``)."""

@@ -1,0 +1,78 @@
+"""Accounts: validated usernames, argon2 password hashes, registration, login and administrators."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storyline.errors import InputError
+from storyline.store import community, transaction
+from storyline.store.models import User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+_hasher = PasswordHasher()
+# Verifying against a real hash when the user does not exist keeps both paths equally slow.
+_DUMMY_HASH = _hasher.hash("storyline-no-such-user")
+
+
+def validate_credentials(username: str, password: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise InputError("usernames are 3 to 40 letters, digits, dots, dashes or underscores", subject=username)
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InputError(f"passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def register(session: Session, username: str, password: str) -> User:
+    validate_credentials(username, password)
+    if community.get_user_by_name(session, username) is not None:
+        raise InputError("that username is taken", subject=username)
+    try:
+        with session.begin_nested():
+            return community.create_user(session, username, hash_password(password))
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise InputError("that username is taken", subject=username) from exc
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user when the password matches and the account may log in, else None."""
+    user = community.get_user_by_name(session, username)
+    if user is None:
+        password_matches(_DUMMY_HASH, password)
+        return None
+    if not password_matches(user.password_hash, password) or user.suspended:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        community.set_password_hash(session, user.id, hash_password(password))
+    return user
+
+
+def create_admin(runtime, username: str, password: str) -> User:
+    """Creates an administrator, or promotes an existing account and resets its password."""
+    validate_credentials(username, password)
+    with transaction(runtime.sessions) as session:
+        user = community.get_user_by_name(session, username)
+        if user is None:
+            return community.create_user(session, username, hash_password(password), is_admin=True)
+        community.set_password_hash(session, user.id, hash_password(password))
+        community.make_admin(session, user.id)
+        community.end_all_sessions(session, user.id)
+        session.refresh(user)
+        return user

@@ -1,0 +1,348 @@
+"""The JSON API under ``/api``, typed with pydantic models so ``/openapi.json`` describes every answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from storyline.errors import StorylineError
+from storyline.logs import get_logger
+from storyline.pipeline import refresh_story_analysis, row_to_domain
+from storyline.store import queries
+from storyline.store.models import Article, Comment, Story
+from storyline.web import views
+from storyline.web.deps import get_db
+from storyline.web.templating import article_path
+from storyline.web.text import render_comment, safe_http_url
+
+log = get_logger("web")
+router = APIRouter()
+Db = Annotated[Session, Depends(get_db)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class ArticleItem(BaseModel):
+    id: str
+    url: str
+    title: str
+    source: str
+    published: datetime
+    page_url: str
+    story_id: int | None
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleItem]
+
+
+class HashtagRef(BaseModel):
+    name: str
+    slug: str
+    kind: str
+
+
+class QuoteOut(BaseModel):
+    text: str
+    speaker: str | None
+    sentence: int
+
+
+class FigureOut(BaseModel):
+    value: float
+    text: str
+    counts: str
+    sentence: int
+    unit: str | None = None
+
+
+class ArticleDetail(ArticleItem):
+    author: str | None
+    image_url: str | None
+    language: str
+    section: str | None
+    text: str
+    sentences: list[str]
+    summary: list[int]
+    summary_text: str
+    hashtags: list[HashtagRef]
+    quotes: list[QuoteOut]
+    figures: list[FigureOut]
+    duplicate_of: str | None
+    also_in: list[str]
+    related: list[ArticleItem]
+
+
+class StoryItem(BaseModel):
+    id: int
+    title: str
+    article_count: int
+    outlet_count: int
+    updated: datetime
+    page_url: str
+
+
+class StoryList(BaseModel):
+    items: list[StoryItem]
+
+
+class StoryDetail(StoryItem):
+    articles: list[ArticleItem]
+    hashtags: list[HashtagRef]
+    analysis: dict[str, Any] | None
+
+
+class HashtagCount(HashtagRef):
+    articles: int
+
+
+class HashtagList(BaseModel):
+    items: list[HashtagCount]
+
+
+class HashtagArticles(HashtagRef):
+    items: list[ArticleItem]
+
+
+class SectionCount(BaseModel):
+    name: str
+    articles: int
+
+
+class SectionList(BaseModel):
+    items: list[SectionCount]
+
+
+class SourceItem(BaseModel):
+    name: str
+    slug: str
+    homepage: str | None
+    articles: int
+
+
+class SourceList(BaseModel):
+    items: list[SourceItem]
+
+
+class CommentOut(BaseModel):
+    id: int
+    parent_id: int | None
+    author: str | None
+    body: str
+    body_html: str
+    created: datetime
+    edited: datetime | None
+    removed: bool
+
+
+class CommentList(BaseModel):
+    items: list[CommentOut]
+
+
+def article_item(row: Article) -> ArticleItem:
+    return ArticleItem(
+        id=row.public_id,
+        url=row.url,
+        title=row.title,
+        source=row.outlet.name,
+        published=row.published_at,
+        page_url=article_path(row),
+        story_id=row.story_id,
+    )
+
+
+def article_list(rows: list[Article]) -> ArticleList:
+    return ArticleList(items=[article_item(row) for row in rows])
+
+
+def story_item(story: Story) -> StoryItem:
+    return StoryItem(
+        id=story.id,
+        title=story.title,
+        article_count=story.article_count,
+        outlet_count=story.outlet_count,
+        updated=story.updated_at,
+        page_url=f"/en/story/{story.id}",
+    )
+
+
+def comment_out(comment: Comment) -> CommentOut:
+    removed = comment.deleted or comment.hidden
+    return CommentOut(
+        id=comment.id,
+        parent_id=comment.parent_id,
+        author=None if removed else comment.user.username,
+        body="" if removed else comment.body,
+        body_html="" if removed else str(render_comment(comment.body)),
+        created=comment.created_at,
+        edited=comment.edited_at,
+        removed=removed,
+    )
+
+
+def article_or_404(db: Session, public_id: str) -> Article:
+    row = queries.get_article(db, public_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail="no article with that id")
+    return row
+
+
+@router.get("/healthz", response_model=Health, tags=["meta"])
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/api/articles", response_model=ArticleList, tags=["articles"])
+def api_articles(db: Db, url: str | None = None, limit: Limit = 30, offset: Offset = 0) -> ArticleList:
+    """With ``url``: the article stored for that URL (as given, or canonicalised); else the latest articles."""
+    if url is not None:
+        return article_list([row] if (row := _article_for_url(db, url)) else [])
+    return article_list(queries.latest_articles(db, limit, offset))
+
+
+def _article_for_url(db: Session, url: str) -> Article | None:
+    from storyline.fetch.urls import canonical_url
+
+    row = queries.get_article_by_url(db, url)
+    if row is not None:
+        return row
+    try:
+        return queries.get_article_by_url(db, canonical_url(url))
+    except (StorylineError, ValueError):
+        return None
+
+
+@router.get("/api/articles/{public_id}", response_model=ArticleDetail, tags=["articles"])
+def api_article(public_id: str, db: Db) -> ArticleDetail:
+    row = article_or_404(db, public_id)
+    article, analysis = row_to_domain(row)
+    duplicate = db.get(Article, row.duplicate_of_id) if row.duplicate_of_id else None
+    related, also_in = views.related_coverage(db, row)
+    return ArticleDetail(
+        **article_item(row).model_dump(),
+        author=row.author,
+        image_url=safe_http_url(row.image_url),
+        language=row.language,
+        section=row.section,
+        text=row.text,
+        sentences=article.sentences,
+        summary=analysis.summary,
+        summary_text=" ".join(article.sentences[i] for i in analysis.summary if 0 <= i < len(article.sentences)),
+        hashtags=[HashtagRef(name=t.name, slug=t.slug, kind=t.kind) for t in analysis.hashtags],
+        quotes=[QuoteOut(text=q.text, speaker=q.speaker, sentence=q.sentence) for q in analysis.quotes],
+        figures=[
+            FigureOut(value=f.value, text=f.text, counts=f.counts, sentence=f.sentence, unit=f.unit)
+            for f in analysis.figures
+        ],
+        duplicate_of=duplicate.public_id if duplicate else None,
+        also_in=also_in,
+        related=[article_item(item.article) for item in related],
+    )
+
+
+@router.get("/api/articles/{public_id}/comments", response_model=CommentList, tags=["comments"])
+def api_comments(public_id: str, db: Db) -> CommentList:
+    row = article_or_404(db, public_id)
+    return CommentList(items=[comment_out(c) for c in queries.article_comments(db, row.id)])
+
+
+@router.get("/api/stories", response_model=StoryList, tags=["stories"])
+def api_stories(db: Db, limit: Limit = 20) -> StoryList:
+    """Top stories: widest coverage first, then the most recent."""
+    cards = views.home(db)["stories"][:limit]
+    return StoryList(items=[story_item(card.story) for card in cards])
+
+
+@router.get("/api/stories/{story_id}", response_model=StoryDetail, tags=["stories"])
+def api_story(story_id: int, db: Db) -> StoryDetail:
+    story = queries.get_story(db, story_id)
+    if story is None:
+        raise HTTPException(status_code=404, detail="no story with that id")
+    try:
+        analysis = refresh_story_analysis(db, story_id)
+        db.commit()
+    except StorylineError as exc:
+        db.rollback()
+        log.warning("story analysis failed", story=story_id, error=str(exc))
+        analysis = story.analysis
+    return StoryDetail(
+        **story_item(story).model_dump(),
+        articles=[article_item(row) for row in queries.story_articles(db, story_id)],
+        hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story_id)],
+        analysis=analysis,
+    )
+
+
+@router.get("/api/hashtags", response_model=HashtagList, tags=["hashtags"])
+def api_hashtags(db: Db, limit: Limit = 50) -> HashtagList:
+    return HashtagList(
+        items=[
+            HashtagCount(name=e.name, slug=e.slug, kind=e.kind, articles=n) for e, n in queries.top_entities(db, limit)
+        ]
+    )
+
+
+@router.get("/api/hashtags/{slug}", response_model=HashtagArticles, tags=["hashtags"])
+def api_hashtag(slug: str, db: Db, limit: Limit = 30, offset: Offset = 0) -> HashtagArticles:
+    entity = queries.get_entity(db, slug)
+    if entity is None:
+        raise HTTPException(status_code=404, detail="no such hashtag")
+    rows = queries.entity_articles(db, entity.id, limit, offset)
+    return HashtagArticles(name=entity.name, slug=entity.slug, kind=entity.kind, items=article_list(rows).items)
+
+
+@router.get("/api/sections", response_model=SectionList, tags=["sections"])
+def api_sections(db: Db) -> SectionList:
+    return SectionList(items=[SectionCount(name=name, articles=n) for name, n in queries.section_counts(db)])
+
+
+@router.get("/api/sections/{name}", response_model=ArticleList, tags=["sections"])
+def api_section(name: str, db: Db, limit: Limit = 30, offset: Offset = 0) -> ArticleList:
+    return article_list(queries.latest_articles(db, limit, offset, section=name))
+
+
+@router.get("/api/sources", response_model=SourceList, tags=["sources"])
+def api_sources(db: Db) -> SourceList:
+    return SourceList(
+        items=[
+            SourceItem(name=o.name, slug=o.slug, homepage=safe_http_url(o.homepage), articles=n)
+            for o, n in queries.list_outlets(db)
+        ]
+    )
+
+
+@router.get("/api/sources/{slug}", response_model=ArticleList, tags=["sources"])
+def api_source(slug: str, db: Db, limit: Limit = 30, offset: Offset = 0) -> ArticleList:
+    outlet = queries.get_outlet_by_slug(db, slug)
+    if outlet is None:
+        raise HTTPException(status_code=404, detail="no such source")
+    return article_list(queries.latest_articles(db, limit, offset, outlet_id=outlet.id))
+
+
+@router.get("/api/search", response_model=ArticleList, tags=["search"])
+def api_search(
+    request: Request,
+    db: Db,
+    q: Annotated[str, Query(max_length=200)],
+    section: str | None = None,
+    source: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> ArticleList:
+    outlet = queries.get_outlet_by_slug(db, source) if source else None
+    if source and outlet is None:
+        return ArticleList(items=[])
+    rows = queries.search_articles(
+        db, q, limit, offset, section=section, outlet_id=outlet.id if outlet else None, since=since, until=until
+    )
+    return article_list(rows)

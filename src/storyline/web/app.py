@@ -1,0 +1,136 @@
+"""The web application: server-rendered pages, feeds out, and the JSON API, over one ``Runtime``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from storyline.runtime import Runtime
+from storyline.store import community, transaction
+from storyline.store.models import User
+from storyline.web import api, auth, comments, pages, syndication
+from storyline.web.security import (
+    SECURITY_HEADERS,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_S,
+    RateLimits,
+    SessionCodec,
+    SlidingWindow,
+    WebSession,
+    secret_key,
+)
+from storyline.web.templating import make_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+ERROR_TITLES = {
+    400: "That request did not make sense",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed",
+    422: "Some fields need another look",
+    429: "Slow down a little",
+}
+
+
+def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Storyline",
+        description="News from many outlets, grouped into stories, with AI output that cites its sources.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.codec = SessionCodec(secret_key(runtime.settings))
+    app.state.limiter = SlidingWindow()
+    app.state.limits = limits or RateLimits()
+    app.state.templates = make_templates()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (api, syndication, auth, comments, pages):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def sessions_and_headers(request: Request, call_next) -> Response:
+        await _attach_session(request, runtime)
+        response = await call_next(request)
+        session: WebSession = request.state.session
+        if session.dirty:
+            response.set_cookie(
+                SESSION_COOKIE,
+                request.app.state.codec.dumps(session),
+                max_age=SESSION_MAX_AGE_S,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+            )
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    return app
+
+
+async def _attach_session(request: Request, runtime: Runtime) -> None:
+    codec: SessionCodec = request.app.state.codec
+    session = codec.loads(request.cookies.get(SESSION_COOKIE))
+    request.state.session_from_cookie = session is not None
+    request.state.session = session or WebSession()
+    request.state.user = None
+    if session is not None and session.user_id is not None:
+        user = await run_in_threadpool(_session_user, runtime, session)
+        if user is None:
+            # Logged out elsewhere, suspended or deleted: continue as an anonymous visitor.
+            session.user_id, session.version, session.dirty = None, 0, True
+        request.state.user = user
+
+
+def _session_user(runtime: Runtime, session: WebSession) -> User | None:
+    with transaction(runtime.sessions) as db:
+        user = community.get_user(db, session.user_id)
+        if user is None or user.suspended or user.session_version != session.version:
+            return None
+        return user
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    title = ERROR_TITLES.get(exc.status_code, "Something went wrong")
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": exc.status_code, "title": title, "detail": detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
+    fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": 400, "title": ERROR_TITLES[400], "detail": f"Please check: {', '.join(fields)}."},
+        status_code=400,
+    )
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict]:
+    return [{"loc": list(error.get("loc", ())), "msg": error.get("msg", "")} for error in exc.errors()]

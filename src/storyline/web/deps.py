@@ -1,0 +1,76 @@
+"""Request dependencies: the database session, the logged-in user, CSRF checks and rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from storyline.runtime import Runtime
+from storyline.store.models import User
+from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindow, WebSession
+
+
+class TooManyRequests(HTTPException):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            status_code=429,
+            detail=f"Too many attempts. Please wait {retry_after} seconds and try again.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session a request; handlers that write commit themselves before answering."""
+    session = request.app.state.runtime.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def web_session(request: Request) -> WebSession:
+    return request.state.session
+
+
+def current_user(request: Request) -> User | None:
+    return getattr(request.state, "user", None)
+
+
+def require_user(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="Please log in first.")
+    return user
+
+
+def require_admin(user: User = Depends(require_user)) -> User:
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail="Only moderators may do this.")
+    return user
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every state-changing form carries a token bound to this browser's session id."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    codec: SessionCodec = request.app.state.codec
+    if not request.state.session_from_cookie or not codec.csrf_valid(
+        request.state.session, token if isinstance(token, str) else None
+    ):
+        raise HTTPException(status_code=403, detail="This form has expired. Please reload the page and try again.")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def enforce(request: Request, key: str, limit: Limit) -> None:
+    limiter: SlidingWindow = request.app.state.limiter
+    if not limiter.allow(key, limit):
+        raise TooManyRequests(limiter.retry_after(key, limit))

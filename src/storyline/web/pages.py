@@ -1,0 +1,333 @@
+"""Server-rendered pages. Each works without JavaScript; templates escape every feed-provided string."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from storyline.errors import StorylineError
+from storyline.logs import get_logger
+from storyline.pipeline import refresh_story_analysis, row_to_domain
+from storyline.store import queries
+from storyline.store.models import Article
+from storyline.web import views
+from storyline.web.deps import client_ip, enforce, get_db, get_runtime, verify_csrf
+from storyline.web.templating import article_path
+from storyline.web.text import body_paragraphs, language_code, safe_http_url
+
+log = get_logger("web")
+router = APIRouter(default_response_class=HTMLResponse)
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+MAX_QUESTION = 300
+SCORES_FILE = Path(__file__).parents[1] / "data" / "scores.json"
+FEED_FORMATS = (
+    ("atom", "application/atom+xml", "Atom"),
+    ("rss", "application/rss+xml", "RSS"),
+    ("json", "application/feed+json", "JSON Feed"),
+)
+
+Db = Annotated[Session, Depends(get_db)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=what)
+
+
+def alternate_feeds(base: str, title: str) -> list[dict]:
+    """``<link rel="alternate">`` entries for the feeds that mirror a page."""
+    return [
+        {"href": f"{base}.{ext}", "type": media_type, "title": f"{title} ({label})"}
+        for ext, media_type, label in FEED_FORMATS
+    ]
+
+
+def paged(fetch: Callable[[int, int], list], page: int) -> tuple[list, bool]:
+    """One page of results, and whether another follows."""
+    rows = fetch(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def check_language(lang: str) -> None:
+    if language_code(lang) != lang:
+        raise not_found("No such language.")
+
+
+@router.get("/", name="home")
+def home_page(request: Request, db: Db) -> HTMLResponse:
+    return render(request, "home.html", feeds=alternate_feeds("/feeds/home", "Top stories"), **views.home(db))
+
+
+@router.get("/{lang}/article/{public_id}", name="article")
+def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLResponse:
+    row = queries.get_article(db, public_id)
+    if row is None:
+        raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
+    if lang != language_code(row.language):
+        return RedirectResponse(article_path(row), status_code=301)
+    return render(request, "article.html", **article_context(db, row))
+
+
+def article_context(db: Session, row: Article) -> dict:
+    article, analysis = row_to_domain(row)
+    story = queries.get_story(db, row.story_id) if row.story_id is not None else None
+    # Only the cached story analysis: computing it belongs to the story page and the background refresher.
+    story_payload = story.analysis if story is not None else None
+    comments = queries.article_comments(db, row.id)
+    sentences = article.sentences
+    related, also_in = views.related_coverage(db, row)
+    return {
+        "article": row,
+        "image_url": safe_http_url(row.image_url),
+        "original_url": safe_http_url(row.url),
+        "paragraphs": body_paragraphs(row.text, sentences),
+        "summary": [(i, sentences[i]) for i in analysis.summary if 0 <= i < len(sentences)],
+        "quotes": analysis.quotes,
+        "figures": analysis.figures,
+        "hashtags": analysis.hashtags,
+        "story": story,
+        "disagreements": [f for f in (story_payload or {}).get("figures", []) if f.get("disagree")],
+        "exclusives": (story_payload or {}).get("exclusives", {}),
+        "related": related,
+        "also_in": also_in,
+        "comments": views.comment_tree(comments),
+        "comment_count": sum(1 for c in comments if not (c.deleted or c.hidden)),
+        "lang": language_code(row.language),
+        "json_ld": news_article_ld(row, analysis.hashtags),
+    }
+
+
+def news_article_ld(row: Article, hashtags) -> dict:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": row.title[:110],
+        "datePublished": row.published_at.isoformat(),
+        "publisher": {"@type": "Organization", "name": row.outlet.name},
+        "inLanguage": row.language,
+        "keywords": [tag.name for tag in hashtags],
+    }
+    if row.author:
+        data["author"] = {"@type": "Person", "name": row.author}
+    if safe_http_url(row.url):
+        data["isBasedOn"] = row.url
+        data["mainEntityOfPage"] = row.url
+    if safe_http_url(row.image_url):
+        data["image"] = [row.image_url]
+    if row.section:
+        data["articleSection"] = row.section
+    return data
+
+
+@router.get("/{lang}/article/{public_id}/ask", name="ask")
+def ask_page(
+    request: Request, lang: str, public_id: str, db: Db, q: Annotated[str, Query(max_length=MAX_QUESTION)] = ""
+):
+    return answer_question(request, db, public_id, q)
+
+
+@router.post("/{lang}/article/{public_id}/ask", dependencies=[Depends(verify_csrf)])
+def ask_post(
+    request: Request, lang: str, public_id: str, db: Db, q: Annotated[str, Form(max_length=MAX_QUESTION)] = ""
+):
+    return answer_question(request, db, public_id, q)
+
+
+def answer_question(request: Request, db: Session, public_id: str, question: str) -> HTMLResponse:
+    from storyline.enrich import ask
+
+    row = queries.get_article(db, public_id)
+    if row is None:
+        raise not_found("We have no article with that id.")
+    question = question.strip()
+    answer = None
+    if question:
+        enforce(request, f"ask-ip:{client_ip(request)}", request.app.state.limits.ask_per_ip)
+        rows = (
+            [r for r in queries.story_articles(db, row.story_id) if r.duplicate_of_id is None] if row.story_id else []
+        )
+        articles = [row_to_domain(r)[0] for r in rows or [row]]
+        try:
+            answer = ask.answer(question, articles, get_runtime(request).settings)
+        except StorylineError as exc:
+            log.warning("ask failed", article=public_id, error=str(exc))
+            raise HTTPException(status_code=503, detail="The answer could not be computed right now.") from exc
+    return render(request, "ask.html", article=row, question=question, answer=answer, lang=language_code(row.language))
+
+
+@router.get("/{lang}/story/{story_id}", name="story")
+def story_page(request: Request, lang: str, story_id: int, db: Db) -> HTMLResponse:
+    check_language(lang)
+    story = queries.get_story(db, story_id)
+    if story is None:
+        raise not_found("We have no story with that id.")
+    if story.merged_into is not None:
+        return RedirectResponse(f"/{lang}/story/{story.merged_into}", status_code=301)
+    try:
+        payload = refresh_story_analysis(db, story_id)
+        db.commit()
+    except StorylineError as exc:
+        db.rollback()
+        log.warning("story analysis failed", story=story_id, error=str(exc))
+        payload = story.analysis
+    rows = queries.story_articles(db, story_id)
+    coverage = views.collapse_duplicates(rows)
+    originals = [item.article for item in coverage]
+    counts = queries.comment_counts(db, [a.id for a in originals])
+    return render(
+        request,
+        "story.html",
+        story=story,
+        coverage=coverage,
+        analysis=payload,
+        comparison=views.outlet_comparison(originals, (payload or {}).get("exclusives", {})),
+        hashtags=queries.story_entities(db, story_id),
+        comment_counts=counts,
+        feeds=alternate_feeds(f"/feeds/story/{story_id}", story.title),
+        lang=lang,
+    )
+
+
+@router.get("/{lang}/hashtag/{slug}", name="hashtag")
+def hashtag_page(request: Request, lang: str, slug: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+    check_language(lang)
+    entity = queries.get_entity(db, slug)
+    if entity is None:
+        raise not_found("No article carries that hashtag yet.")
+    articles, has_next = paged(lambda limit, offset: queries.entity_articles(db, entity.id, limit, offset), page)
+    return listing(
+        request,
+        db,
+        f"Latest news with #{entity.name}",
+        articles,
+        page,
+        has_next,
+        alternate_feeds(f"/feeds/hashtag/{slug}", f"#{entity.name}"),
+        kind="hashtag",
+    )
+
+
+@router.get("/{lang}/section/{name}", name="section")
+def section_page(request: Request, lang: str, name: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+    check_language(lang)
+    articles, has_next = paged(lambda limit, offset: queries.latest_articles(db, limit, offset, section=name), page)
+    if not articles and page == 1:
+        raise not_found("There is no such section, or it has no articles yet.")
+    return listing(
+        request, db, name, articles, page, has_next, alternate_feeds(f"/feeds/section/{name}", name), kind="section"
+    )
+
+
+@router.get("/{lang}/source/{slug}", name="source")
+def source_page(request: Request, lang: str, slug: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+    check_language(lang)
+    outlet = queries.get_outlet_by_slug(db, slug)
+    if outlet is None:
+        raise not_found("We know no outlet by that name.")
+    fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, outlet_id=outlet.id)  # noqa: E731
+    articles, has_next = paged(fetch, page)
+    return listing(
+        request, db, outlet.name, articles, page, has_next, [], kind="source", homepage=safe_http_url(outlet.homepage)
+    )
+
+
+def listing(request, db, title, articles, page, has_next, feeds, kind, homepage=None) -> HTMLResponse:
+    counts = queries.comment_counts(db, [a.id for a in articles])
+    return render(
+        request,
+        "listing.html",
+        title=title,
+        articles=articles,
+        page=page,
+        has_next=has_next,
+        feeds=feeds,
+        kind=kind,
+        homepage=homepage,
+        comment_counts=counts,
+    )
+
+
+def parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+
+
+@router.get("/search", name="search")
+def search_page(
+    request: Request,
+    db: Db,
+    q: Annotated[str, Query(max_length=200)] = "",
+    section: str = "",
+    source: str = "",
+    since: str = "",
+    until: str = "",
+    page: PageNumber = 1,
+) -> HTMLResponse:
+    outlet = queries.get_outlet_by_slug(db, source) if source else None
+    since_day, until_day = parse_day(since), parse_day(until)
+    articles, has_next = [], False
+    if q.strip():
+        articles, has_next = paged(
+            lambda limit, offset: queries.search_articles(
+                db,
+                q,
+                limit,
+                offset,
+                section=section or None,
+                outlet_id=outlet.id if outlet else None,
+                since=day_start(since_day),
+                until=day_start(until_day + timedelta(days=1)) if until_day else None,
+            ),
+            page,
+        )
+    return render(
+        request,
+        "search.html",
+        q=q,
+        section=section,
+        source=source,
+        since=since_day,
+        until=until_day,
+        articles=articles,
+        page=page,
+        has_next=has_next,
+        sections=[name for name, _ in queries.section_counts(db)],
+        outlets=[outlet for outlet, _ in queries.list_outlets(db)],
+        comment_counts=queries.comment_counts(db, [a.id for a in articles]),
+    )
+
+
+@router.get("/feeds", name="feeds")
+def feeds_page(request: Request, db: Db) -> HTMLResponse:
+    return render(request, "feeds.html", subscriptions=queries.list_feeds(db))
+
+
+def load_scores(path: Path = SCORES_FILE) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+@router.get("/about", name="about")
+def about_page(request: Request) -> HTMLResponse:
+    return render(request, "about.html", scores=load_scores())

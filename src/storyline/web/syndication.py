@@ -1,0 +1,190 @@
+"""Feeds out (Atom, RSS 2.0, JSON Feed) for home, hashtags, stories and sections; sitemap and robots.txt."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from feedgen.feed import FeedGenerator
+from sqlalchemy.orm import Session
+
+from storyline.store import queries
+from storyline.store.models import Article
+from storyline.web.deps import get_db
+from storyline.web.templating import SITE_NAME, article_path
+from storyline.web.text import language_code, safe_http_url, xml_safe
+
+router = APIRouter()
+Db = Annotated[Session, Depends(get_db)]
+FEED_SIZE = 30
+SUMMARY_CHARS = 400
+MEDIA_TYPES = {
+    "atom": "application/atom+xml; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    title: str
+    page_path: str
+    feed_path: str
+    articles: Sequence[Article]
+
+
+def lead(article: Article) -> str:
+    summary = [article.sentences[i] for i in article.summary or [] if 0 <= i < len(article.sentences or [])]
+    return " ".join(summary) if summary else article.text[:SUMMARY_CHARS]
+
+
+def atom_or_rss(source: FeedSource, base: str, fmt: str) -> bytes:
+    feed = FeedGenerator()
+    feed.id(base + source.page_path)
+    feed.title(xml_safe(f"{source.title} · {SITE_NAME}"))
+    feed.link(href=base + source.page_path, rel="alternate")
+    feed.link(href=f"{base}{source.feed_path}.{fmt}", rel="self")
+    feed.description(xml_safe(f"{source.title}: news from many outlets, grouped into stories."))
+    feed.language("en")
+    if source.articles:
+        feed.updated(max(article.published_at for article in source.articles))
+    # feedgen prepends entries: add oldest first so the newest comes first in the document.
+    for article in reversed(source.articles):
+        entry = feed.add_entry()
+        page = base + article_path(article)
+        entry.id(page)
+        entry.guid(page, permalink=True)
+        entry.title(xml_safe(article.title))
+        entry.link(href=page, rel="alternate")
+        entry.published(article.published_at)
+        entry.updated(article.published_at)
+        entry.author(name=xml_safe(article.outlet.name))
+        entry.summary(xml_safe(lead(article)))
+        if article.section:
+            entry.category(term=xml_safe(article.section))
+    return feed.atom_str(pretty=True) if fmt == "atom" else feed.rss_str(pretty=True)
+
+
+def json_feed(source: FeedSource, base: str) -> dict:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+    return {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": f"{source.title} · {SITE_NAME}",
+        "home_page_url": base + source.page_path,
+        "feed_url": f"{base}{source.feed_path}.json",
+        "language": "en",
+        "items": [
+            {
+                "id": base + article_path(article),
+                "url": base + article_path(article),
+                "external_url": safe_http_url(article.url),
+                "title": article.title,
+                "summary": lead(article),
+                "content_text": lead(article),
+                "date_published": article.published_at.isoformat(),
+                "authors": [{"name": article.outlet.name}],
+                "image": safe_http_url(article.image_url),
+                "tags": [article.section] if article.section else [],
+            }
+            for article in source.articles
+        ],
+    }
+
+
+def feed_response(request: Request, source: FeedSource, fmt: str) -> Response:
+    base = str(request.base_url).rstrip("/")
+    if fmt == "json":
+        return JSONResponse(json_feed(source, base), media_type=MEDIA_TYPES["json"])
+    return Response(atom_or_rss(source, base, fmt), media_type=MEDIA_TYPES[fmt])
+
+
+def split_format(name: str) -> tuple[str, str]:
+    key, _, fmt = name.rpartition(".")
+    if not key or fmt not in MEDIA_TYPES:
+        raise HTTPException(status_code=404, detail="Feeds end in .atom, .rss or .json.")
+    return key, fmt
+
+
+@router.get("/feeds/home.{fmt}", tags=["feeds"])
+def home_feed(request: Request, fmt: str, db: Db) -> Response:
+    if fmt not in MEDIA_TYPES:
+        raise HTTPException(status_code=404, detail="Feeds end in .atom, .rss or .json.")
+    articles = queries.latest_articles(db, limit=FEED_SIZE)
+    return feed_response(request, FeedSource("Latest news", "/", "/feeds/home", articles), fmt)
+
+
+@router.get("/feeds/hashtag/{name}", tags=["feeds"])
+def hashtag_feed(request: Request, name: str, db: Db) -> Response:
+    slug, fmt = split_format(name)
+    entity = queries.get_entity(db, slug)
+    if entity is None:
+        raise HTTPException(status_code=404, detail="No article carries that hashtag yet.")
+    articles = queries.entity_articles(db, entity.id, FEED_SIZE)
+    source = FeedSource(f"Latest news with #{entity.name}", f"/en/hashtag/{slug}", f"/feeds/hashtag/{slug}", articles)
+    return feed_response(request, source, fmt)
+
+
+@router.get("/feeds/story/{name}", tags=["feeds"])
+def story_feed(request: Request, name: str, db: Db) -> Response:
+    key, fmt = split_format(name)
+    story = queries.get_story(db, int(key)) if key.isdigit() else None
+    if story is None:
+        raise HTTPException(status_code=404, detail="We have no story with that id.")
+    articles = [a for a in reversed(queries.story_articles(db, story.id)) if a.duplicate_of_id is None][:FEED_SIZE]
+    return feed_response(
+        request, FeedSource(story.title, f"/en/story/{story.id}", f"/feeds/story/{story.id}", articles), fmt
+    )
+
+
+@router.get("/feeds/section/{name}", tags=["feeds"])
+def section_feed(request: Request, name: str, db: Db) -> Response:
+    section, fmt = split_format(name)
+    articles = queries.latest_articles(db, limit=FEED_SIZE, section=section)
+    if not articles:
+        raise HTTPException(status_code=404, detail="There is no such section, or it has no articles yet.")
+    source = FeedSource(section, f"/en/section/{section}", f"/feeds/section/{section}", articles)
+    return feed_response(request, source, fmt)
+
+
+@router.get("/sitemap.xml", tags=["meta"])
+def sitemap(request: Request, db: Db) -> Response:
+    base = str(request.base_url).rstrip("/")
+    urlset = ET.Element("urlset", xmlns=SITEMAP_NS)
+    for path, modified in [("/", None), ("/about", None), ("/feeds", None), *_article_entries(db)]:
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = base + path
+        if modified:
+            ET.SubElement(url, "lastmod").text = modified
+    for story in queries.latest_stories(db, limit=1000):
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = f"{base}/en/story/{story.id}"
+        ET.SubElement(url, "lastmod").text = story.updated_at.date().isoformat()
+    body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/xml")
+
+
+def _article_entries(db: Session) -> list[tuple[str, str]]:
+    return [
+        (f"/{language_code(language)}/article/{public_id}", published.date().isoformat())
+        for public_id, language, published in queries.sitemap_articles(db)
+    ]
+
+
+@router.get("/robots.txt", response_class=PlainTextResponse, tags=["meta"])
+def robots(request: Request) -> str:
+    base = str(request.base_url).rstrip("/")
+    lines = [
+        "User-agent: *",
+        "Disallow: /login",
+        "Disallow: /register",
+        "Disallow: /moderation",
+        "Disallow: /comments/",
+        "Disallow: /search",
+        f"Sitemap: {base}/sitemap.xml",
+    ]
+    return "\n".join(lines) + "\n"

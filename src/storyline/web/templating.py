@@ -1,0 +1,59 @@
+"""The Jinja2 environment: autoescape everywhere, a ``_()`` gettext passthrough, and the page helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from storyline.store.models import Article
+from storyline.web import text
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SITE_NAME = "Storyline"
+
+
+def article_path(article: Article) -> str:
+    return f"/{text.language_code(article.language)}/article/{article.public_id}"
+
+
+def iso_time(moment: datetime | None) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else ""
+
+
+def _context(request: Request) -> dict:
+    session = getattr(request.state, "session", None)
+    codec = getattr(request.app.state, "codec", None)
+
+    def csrf_token() -> str:
+        # A form is being rendered: the anonymous session must now reach the browser.
+        session.dirty = True
+        return codec.csrf_token(session)
+
+    return {"current_user": getattr(request.state, "user", None), "csrf_token": csrf_token, "site_name": SITE_NAME}
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Strings are marked for translation now; a catalogue can be installed later without touching templates.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        reltime=text.relative_time,
+        isotime=iso_time,
+        date=text.absolute_date,
+        safe_url=text.safe_http_url,
+        comment_html=text.render_comment,
+        json_ld=text.json_ld,
+    )
+    env.globals.update(article_path=article_path, language_code=text.language_code)
+    return Jinja2Templates(env=env, context_processors=[_context])

@@ -1,0 +1,160 @@
+"""What pages and the API show, assembled from stored rows (no SQL here: it lives in ``storyline.store``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy.orm import Session
+
+from storyline.store import queries
+from storyline.store.models import Article, Comment, Story
+from storyline.web.text import safe_http_url
+
+TOP_STORY_WINDOW = timedelta(hours=48)
+TOP_STORIES = 9
+SECTION_PREVIEW = 4
+HOME_SECTIONS = 6
+LATEST = 20
+
+
+@dataclass
+class Coverage:
+    """One original article, with the outlets that ran a syndicated copy of it."""
+
+    article: Article
+    also_in: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StoryCard:
+    story: Story
+    lead: Article
+    outlets: list[str]
+    image_url: str | None
+    comments: int
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    children: list[CommentNode] = field(default_factory=list)
+
+    @property
+    def removed(self) -> bool:
+        return self.comment.deleted or self.comment.hidden
+
+
+def collapse_duplicates(rows: Sequence[Article]) -> list[Coverage]:
+    """Syndicated copies (``duplicate_of_id``) are shown once, on their original, as "also in"."""
+    originals = {row.id: Coverage(row) for row in rows if row.duplicate_of_id is None}
+    for row in rows:
+        original = originals.get(row.duplicate_of_id) if row.duplicate_of_id is not None else None
+        if original is not None:
+            if row.outlet.name not in original.also_in and row.outlet_id != original.article.outlet_id:
+                original.also_in.append(row.outlet.name)
+        elif row.duplicate_of_id is not None and original is None:
+            originals[row.id] = Coverage(row)  # its original lives in another story: show the copy itself
+    return list(originals.values())
+
+
+def related_coverage(session: Session, article: Article) -> tuple[list[Coverage], list[str]]:
+    """The other articles of the story (other outlets first, newest first within each group), and the outlets
+    that carry a syndicated copy of this one."""
+    if article.story_id is None:
+        return [], []
+    coverage = collapse_duplicates(queries.story_articles(session, article.story_id))
+    own = next((item.also_in for item in coverage if item.article.id == article.id), [])
+    others = [item for item in coverage if item.article.id != article.id]
+    others.sort(key=lambda item: (item.article.outlet_id == article.outlet_id, -item.article.published_at.timestamp()))
+    return others, own
+
+
+def home(session: Session, now: datetime | None = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    # The window follows the newest story, so a quiet instance (or an old archive) still has a front page.
+    newest = queries.newest_story_update(session) or now
+    stories = queries.top_stories(session, newest - TOP_STORY_WINDOW, limit=TOP_STORIES)
+    if len(stories) < TOP_STORIES:
+        seen = {story.id for story in stories}
+        stories += [s for s in queries.latest_stories(session, TOP_STORIES) if s.id not in seen]
+        stories = stories[:TOP_STORIES]
+    members = queries.stories_lead_articles(session, [story.id for story in stories])
+    latest = queries.latest_articles(session, limit=LATEST)
+    sections = [
+        (name, queries.latest_articles(session, limit=SECTION_PREVIEW, section=name))
+        for name, _ in queries.section_counts(session)[:HOME_SECTIONS]
+    ]
+    shown = members + latest + [article for _, articles in sections for article in articles]
+    counts = queries.comment_counts(session, sorted({article.id for article in shown}))
+    return {
+        "stories": story_cards(stories, members, counts),
+        "latest": latest,
+        "sections": sections,
+        "comment_counts": counts,
+    }
+
+
+def story_cards(stories: Sequence[Story], members: Sequence[Article], counts: dict[int, int]) -> list[StoryCard]:
+    by_story: dict[int, list[Article]] = defaultdict(list)
+    for article in members:
+        by_story[article.story_id].append(article)
+    cards = []
+    for story in stories:
+        articles = by_story.get(story.id)
+        if not articles:
+            continue
+        images = [url for url in (safe_http_url(a.image_url) for a in articles) if url]
+        outlets = list(dict.fromkeys(article.outlet.name for article in articles))
+        # The article whose headline became the story's title, so the card's title and link agree.
+        lead = next((article for article in articles if article.title == story.title), articles[0])
+        cards.append(
+            StoryCard(
+                story=story,
+                lead=lead,
+                outlets=outlets,
+                image_url=images[0] if images else None,
+                comments=sum(counts.get(article.id, 0) for article in articles),
+            )
+        )
+    return cards
+
+
+def comment_tree(comments: Sequence[Comment]) -> list[CommentNode]:
+    """Threads in posting order; removed comments stay only as placeholders that hold visible replies."""
+    nodes = {comment.id: CommentNode(comment) for comment in comments}
+    roots: list[CommentNode] = []
+    for comment in comments:
+        parent = nodes.get(comment.parent_id) if comment.parent_id is not None else None
+        (parent.children if parent else roots).append(nodes[comment.id])
+    return _prune(roots)
+
+
+def _prune(nodes: list[CommentNode]) -> list[CommentNode]:
+    kept = []
+    for node in nodes:
+        node.children = _prune(node.children)
+        if not node.removed or node.children:
+            kept.append(node)
+    return kept
+
+
+def sentence_link(article_id: str, sentence: int, language: str = "en") -> str:
+    return f"/{language}/article/{article_id}#s{sentence}"
+
+
+def outlet_comparison(rows: Sequence[Article], exclusives: dict[str, list[dict]]) -> list[dict]:
+    """One line per outlet: how many articles, when it first reported, what only it reports."""
+    outlets: dict[str, dict] = {}
+    for row in rows:
+        entry = outlets.setdefault(
+            row.outlet.name,
+            {"name": row.outlet.name, "slug": row.outlet.slug, "articles": 0, "first": row.published_at},
+        )
+        entry["articles"] += 1
+        entry["first"] = min(entry["first"], row.published_at)
+    for name, entry in outlets.items():
+        entry["exclusives"] = exclusives.get(name, [])
+    return sorted(outlets.values(), key=lambda entry: entry["first"])

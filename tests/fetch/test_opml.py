@@ -1,0 +1,75 @@
+"""OPML subscription lists, including the default feeds shipped with Storyline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyline.errors import ParseError
+from storyline.fetch.opml import FeedRef, parse_opml
+from storyline.fetch.urls import require_http_url
+
+DEFAULT_FEEDS = Path(__file__).parents[2] / "src" / "storyline" / "fetch" / "default-feeds.opml"
+
+NESTED = b"""<?xml version="1.0"?>
+<opml version="1.0"><head><title>Mine</title></head><body>
+  <outline text="News">
+    <outline text="World" title="World &amp; &lt;b&gt;More&lt;/b&gt;" type="rss" xmlUrl="https://a.example/world.xml"
+             htmlUrl="https://a.example/world"/>
+    <outline text="Deeper">
+      <outline text="Deep feed" xmlUrl=" https://b.example/deep.atom " htmlUrl="javascript:alert(1)"/>
+    </outline>
+  </outline>
+  <outline text="Hostile" xmlUrl="javascript:alert(1)"/>
+  <outline text="Local file" xmlUrl="file:///etc/passwd"/>
+  <outline text="Duplicate" xmlUrl="https://a.example/world.xml"/>
+  <outline text="Folder without feed"/>
+</body></opml>"""
+
+
+def test_nested_outlines_bad_urls_skipped_duplicates_once():
+    assert parse_opml(NESTED) == [
+        FeedRef("https://a.example/world.xml", "World & More", "https://a.example/world"),
+        FeedRef("https://b.example/deep.atom", "Deep feed", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<rss version='2.0'><channel/></rss>", "not an OPML file"),
+        (b"<opml><body><outline", "not well-formed"),
+        (b"", "not well-formed"),
+        (b'<!DOCTYPE opml [<!ENTITY x SYSTEM "file:///etc/passwd">]><opml><body>&x;</body></opml>', "entities"),
+    ],
+)
+def test_refused_documents(content, message):
+    with pytest.raises(ParseError, match=message):
+        parse_opml(content)
+
+
+def test_default_feeds_are_about_thirty_real_outlets():
+    refs = parse_opml(DEFAULT_FEEDS.read_bytes())
+    assert 30 <= len(refs) <= 45
+    assert len({ref.url for ref in refs}) == len(refs)
+    for ref in refs:
+        assert require_http_url(ref.url) == ref.url
+        assert ref.title and ref.html_url
+    titles = " ".join(ref.title for ref in refs)
+    for outlet in (
+        "BBC",
+        "Guardian",
+        "Sky News",
+        "Telegraph",
+        "Independent",
+        "NPR",
+        "New York Times",
+        "Washington Post",
+        "Al Jazeera",
+        "CNN",
+        "ABC News (Australia)",
+        "CBC",
+        "Times of India",
+    ):
+        assert outlet in titles

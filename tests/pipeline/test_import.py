@@ -1,0 +1,68 @@
+"""The JSON Lines import, end to end through the real pipeline into a real database."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from storyline.cli import app
+from storyline.store import queries, transaction
+
+runner = CliRunner()
+
+
+def _write_jsonl(path, records):
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    return path
+
+
+def _invoke(runtime, *args):
+    return runner.invoke(app, list(args), env={"STORYLINE_DATABASE_URL": runtime.settings.database_url})
+
+
+def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
+    from storyline import config
+
+    config.get_settings.cache_clear()
+    source = _write_jsonl(tmp_path / "seed.jsonl", seed_records)
+    first = _invoke(sqlite_runtime, "import", str(source))
+    assert first.exit_code == 0, first.output
+    assert "imported 4" in first.output
+    second = _invoke(sqlite_runtime, "import", str(source))
+    assert second.exit_code == 0, second.output
+    assert "imported 0, already present 4" in second.output
+    with transaction(sqlite_runtime.sessions) as session:
+        assert queries.count_articles(session) == 4
+        story_ids = {row.story_id for row in queries.latest_articles(session, limit=10)}
+    assert len(story_ids) == 1
+    config.get_settings.cache_clear()
+
+
+def test_bad_lines_are_reported_and_good_lines_imported(sqlite_runtime, tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
+    from storyline import config
+
+    config.get_settings.cache_clear()
+    good = {
+        "url": "https://news.example.com/a",
+        "title": "Council approves new library",
+        "source": "Example",
+        "text": "The city council approved a new library on Tuesday. Building starts next spring.",
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({"url": "javascript:alert(1)", "title": "x", "text": "y"}),
+        json.dumps({"title": "no url"}),
+        json.dumps(dict(good, url="https://news.example.com/b", published="not a date")),
+    ]
+    result = _invoke(sqlite_runtime, "import", str(_write_jsonl(tmp_path / "mixed.jsonl", lines)))
+    assert result.exit_code == 0, result.output
+    for line_number in (2, 3, 4, 5):
+        assert f"line {line_number}:" in result.output
+    assert "imported 1," in result.output
+    with transaction(sqlite_runtime.sessions) as session:
+        assert queries.get_article_by_url(session, "https://news.example.com/a") is not None
+    config.get_settings.cache_clear()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from storyline.errors import InputError
+from storyline.evals import clustering
+
+HEADER = "ID,TITLE,URL,PUBLISHER,CATEGORY,STORY,HOSTNAME,TIMESTAMP\n"
+ROWS = [
+    # written out of time order on purpose: the replay must sort by TIMESTAMP
+    '3,"Mt. Gox files for US bankruptcy protection",http://c.invalid/3,Wire C,b,gox,c.invalid,1394470560000\n',
+    "1,Bitcoin exchange Mt. Gox seeks US bankruptcy relief,http://a.invalid/1,Wire A,b,gox,a.invalid,1394470500000\n",
+    "2,Mt. Gox asks US court for bankruptcy protection,http://b.invalid/2,Wire B,b,gox,b.invalid,1394470530000\n",
+    "4,Titanfall review roundup: critics praise the mech shooter,http://d.invalid/4,Games D,t,titan,d.invalid,"
+    "1394497200000\n",
+    "5,Titanfall reviews are in and critics love it,http://e.invalid/5,Games E,t,titan,e.invalid,1394497260000\n",
+]
+
+
+@pytest.mark.parametrize(
+    ("gold", "predicted", "expected"),
+    [
+        # a alone; b and c together: every item scores 1/2 or 1, so P = R = F1 = 2/3
+        ({"a": 1, "b": 1, "c": 2}, {"a": "x", "b": "y", "c": "y"}, (2 / 3, 2 / 3, 2 / 3)),
+        ({"a": 1, "b": 1, "c": 2, "d": 2}, {"a": 0, "b": 0, "c": 0, "d": 0}, (0.5, 1.0, 2 / 3)),
+        ({"a": 1, "b": 1, "c": 2, "d": 2}, {"a": 0, "b": 1, "c": 2, "d": 3}, (1.0, 0.5, 2 / 3)),
+        ({"a": 1, "b": 1, "c": 2}, {"a": 5, "b": 5, "c": 6}, (1.0, 1.0, 1.0)),
+    ],
+)
+def test_bcubed_on_hand_made_examples(gold, predicted, expected):
+    scores = clustering.bcubed(gold, predicted)
+    assert (scores["precision"], scores["recall"], scores["f1"]) == pytest.approx(expected)
+
+
+def test_read_uci_orders_rows_by_time_and_limits_to_the_earliest(tmp_path):
+    path = tmp_path / "headlines.csv"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    assert [row.id for row in clustering.read_uci(path)] == ["1", "2", "3", "4", "5"]
+    assert [row.id for row in clustering.read_uci(path, limit=2)] == ["1", "2"]
+
+
+def test_read_uci_rejects_a_file_without_the_columns(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("id,title\n1,x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing columns"):
+        clustering.read_uci(path)
+
+
+def test_run_writes_one_prediction_a_row_and_scores_them(tmp_path):
+    path, predictions = tmp_path / "headlines.csv", tmp_path / "out" / "clusters.jsonl"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    scores = clustering.run(path, predictions)
+    lines = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["1", "2", "3", "4", "5"]
+    assert scores["rows"] == 5 and scores["gold_stories"] == 2
+    assert scores["predicted_stories"] == len({line["story"] for line in lines})
+    assert 0.0 <= scores["f1"] <= 1.0
+
+
+def test_run_refuses_an_unknown_format(tmp_path):
+    with pytest.raises(InputError, match="unknown format"):
+        clustering.run(tmp_path / "x.csv", tmp_path / "p.jsonl", fmt="tsv")

@@ -1,0 +1,179 @@
+"""Every page type against the seed story, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from storyline.store import queries, transaction
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
+
+
+def first_article(client) -> dict:
+    return client.get("/api/articles").json()["items"][0]
+
+
+def seed_article(client, external_id: str) -> dict:
+    with transaction(client.app.state.runtime.sessions) as session:
+        row = next(a for a in queries.latest_articles(session, limit=50) if a.external_id == external_id)
+        return {"id": row.public_id, "story_id": row.story_id, "outlet": row.outlet.slug, "section": row.section}
+
+
+def test_home_lists_top_story_with_outlets_and_latest_news(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Top stories" in page.text and "Latest news" in page.text
+    assert "outlets" in page.text and "comments" in page.text
+    assert '<link rel="alternate" type="application/atom+xml" href="/feeds/home.atom"' in page.text
+    for name, value in SECURITY_HEADERS.items():
+        assert page.headers[name] == value
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+
+
+def test_article_page_is_the_seed_page_done_properly(client):
+    article = seed_article(client, "seed-sky")
+    page = client.get(f"/en/article/{article['id']}")
+    html = page.text
+    assert page.status_code == 200
+    assert "Grooming gangs report author reveals" in html
+    assert "Sky News" in html
+    assert re.search(r'<time datetime="2025-06-16T17:42:00\+00:00"', html)
+    assert 'id="s0"' in html and 'id="s3"' in html
+    assert '<link rel="canonical" href="https://sample.storyline.invalid/sky-news/' in html
+    assert 'property="og:title"' in html and '"@type": "NewsArticle"' in html
+    for heading in ("Hashtags", "AI panel", "Comments", "Related Articles", "Ask about this story"):
+        assert heading in html
+    assert re.search(r'href="/en/hashtag/[a-z0-9-]+"', html)
+    assert re.search(r'class="cite" href="#s\d+"', html), "summary sentences link to their place"
+    related = html[html.index("Related Articles") :]
+    for outlet in ("The Guardian", "Telegraph"):
+        assert outlet in related
+
+
+def test_related_articles_put_other_outlets_first(client):
+    article = seed_article(client, "seed-guardian")
+    html = client.get(f"/en/article/{article['id']}").text
+    related = html[html.index('id="related-heading"') : html.index('id="comments"')]
+    assert "The Guardian" not in related.split("</li>")[0]
+
+
+def test_article_under_wrong_language_prefix_redirects(client):
+    article = first_article(client)
+    response = client.get(f"/fr/article/{article['id']}", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == f"/en/article/{article['id']}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/article/nosuchid",
+        "/en/story/999999",
+        "/en/hashtag/no-such-tag",
+        "/en/section/nosuchsection",
+        "/en/source/no-such-outlet",
+        "/feeds/story/999999.atom",
+        "/nowhere",
+    ],
+)
+def test_unknown_ids_get_a_helpful_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Search news" in response.text and 'href="/"' in response.text
+
+
+def test_story_page_shows_all_coverage_comparison_and_ai_output(client):
+    article = seed_article(client, "seed-lead")
+    page = client.get(f"/en/story/{article['story_id']}")
+    assert page.status_code == 200
+    html = page.text
+    assert "All coverage, in time order" in html and "Outlet comparison" in html
+    assert "What the coverage says" in html
+    assert re.search(r'href="/en/article/[a-z0-9]+#s\d+"', html), "story summary cites article sentences"
+    assert f'href="/feeds/story/{article["story_id"]}.rss"' in html
+
+
+def test_hashtag_section_and_source_pages(client):
+    article = seed_article(client, "seed-sky")
+    html = client.get(f"/en/article/{article['id']}").text
+    slug = re.search(r'href="/en/hashtag/([a-z0-9-]+)"', html).group(1)
+    hashtag = client.get(f"/en/hashtag/{slug}")
+    assert hashtag.status_code == 200 and "Latest news with #" in hashtag.text
+    assert f'href="/feeds/hashtag/{slug}.json"' in hashtag.text
+    section = client.get(f"/en/section/{article['section']}")
+    assert section.status_code == 200 and "Sky News" in section.text or "Telegraph" in section.text
+    source = client.get(f"/en/source/{article['outlet']}")
+    assert source.status_code == 200 and "Grooming gangs report author" in source.text
+
+
+@pytest.mark.parametrize(
+    "query, expected_status, must_contain",
+    [
+        ("q=tippexed", 200, "Grooming gangs report author"),
+        ("q=tippexed&source=telegraph", 200, "No articles match"),
+        ("q=tippexed&since=2030-01-01", 200, "No articles match"),
+        ("q=tippexed&since=2025-06-16&until=2025-06-16", 200, "Grooming gangs report author"),
+        ("q=tippexed&since=not-a-date", 200, "Grooming gangs report author"),
+        ("q=", 200, "Search"),
+        ("q=casey&page=0", 400, "Please check"),
+    ],
+)
+def test_search_with_filters(client, query, expected_status, must_contain):
+    response = client.get(f"/search?{query}")
+    assert response.status_code == expected_status
+    assert must_contain in response.text
+
+
+def test_feeds_about_sitemap_robots(client):
+    with transaction(client.app.state.runtime.sessions) as session:
+        feed = queries.add_feed(session, "https://feeds.example/broken.xml", "Broken feed")
+        feed.last_status, feed.last_error = "error", "fetch: HTTP 503 (https://feeds.example/broken.xml)"
+    feeds = client.get("/feeds")
+    assert "Broken feed" in feeds.text and "HTTP 503" in feeds.text
+    about = client.get("/about")
+    assert "not measured yet" in about.text
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.headers["content-type"].startswith("application/xml") and "/en/article/" in sitemap.text
+    robots = client.get("/robots.txt").text
+    assert "Sitemap: http://testserver/sitemap.xml" in robots
+
+
+def test_ask_answers_with_citations(sqlite_client):
+    article = first_article(sqlite_client)
+    page = sqlite_client.get(f"/en/article/{article['id']}/ask", params={"q": "How many cases were reopened?"})
+    assert page.status_code == 200
+    assert "Answer" in page.text
+    assert re.search(r'href="/en/article/[a-z0-9]+#s\d+"', page.text)
+
+
+def test_no_inline_script_or_style_anywhere(client, assert_inert):
+    article = seed_article(client, "seed-sky")
+    paths = [
+        "/",
+        f"/en/article/{article['id']}",
+        f"/en/story/{article['story_id']}",
+        "/search?q=casey",
+        "/feeds",
+        "/about",
+        "/login",
+        "/register",
+        "/en/article/missing",
+    ]
+    for path in paths:
+        html = client.get(path).text
+        assert_inert(html)
+        assert " style=" not in html and "<style" not in html, path
+
+
+@pytest.mark.parametrize("path", ["/static/style.css", "/api/articles", "/healthz", "/feeds/home.atom", "/nowhere"])
+def test_security_headers_on_every_kind_of_response(sqlite_client, path):
+    headers = sqlite_client.get(path).headers
+    for name, value in SECURITY_HEADERS.items():
+        assert headers[name] == value
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
