@@ -33,7 +33,7 @@ def analyze_story(articles: Sequence[Article], analyses: Sequence[ArticleAnalysi
     return StoryAnalysis(
         summary=summarize.summarize_story(list(articles)),
         hashtags=_merge_hashtags(resolved),
-        quotes=_story_quotes(articles, analyses),
+        quotes=_story_quotes(articles, analyses, entities.story_renames([a.hashtags for a in analyses])),
         figures=figures.compare_figures(
             {article.key: analysis.figures for article, analysis in zip(articles, analyses, strict=True)},
             {key: article.source for key, article in by_key.items()},
@@ -53,19 +53,25 @@ def _merge_hashtags(per_article: Sequence[Sequence[Hashtag]]) -> list[Hashtag]:
     return sorted(merged.values(), key=lambda tag: -tag.mentions)
 
 
-def _story_quotes(articles: Sequence[Article], analyses: Sequence[ArticleAnalysis]) -> list[dict]:
-    """Who said what, which outlets carried each quote, and which carried it first."""
+def _story_quotes(
+    articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], renames: dict[str, Hashtag]
+) -> list[dict]:
+    """Who said what, which outlets carried each quote, and which carried it first; a speaker one outlet names
+    by surname only ("Casey") is the story's full name ("Louise Casey")."""
     grouped: dict[tuple[str, str], dict] = {}
     ordered = sorted(zip(articles, analyses, strict=True), key=lambda pair: pair[0].published)
     for article, analysis in ordered:
         for quote in analysis.quotes:
-            key = (quote.speaker_slug or "", _quote_fingerprint(quote.text))
+            speaker = renames.get(quote.speaker_slug or "")
+            speaker_name = speaker.name if speaker else quote.speaker
+            speaker_slug = speaker.slug if speaker else quote.speaker_slug
+            key = (speaker_slug or "", _quote_fingerprint(quote.text))
             entry = grouped.setdefault(
                 key,
                 {
                     "text": quote.text,
-                    "speaker": quote.speaker,
-                    "speaker_slug": quote.speaker_slug,
+                    "speaker": speaker_name,
+                    "speaker_slug": speaker_slug,
                     "first": Citation(article.key, quote.sentence, quote.text, article.source),
                     "carried_by": [],
                 },

@@ -63,4 +63,13 @@ def _overrides(module_name: str | None) -> dict[str, Any]:
     return {name: value for name, value in vars(module).items() if not name.startswith("_")}
 
 
-app = make_celery(get_settings())
+def _app_for_import() -> Celery:
+    settings = get_settings()
+    if settings.broker_url:
+        return make_celery(settings)
+    # Importing the task module must not need a broker (the CLI and the tests import it everywhere); the entry
+    # points that send or consume messages, ``enqueue_jsonl`` and ``run_worker``, refuse to run without one.
+    return make_celery(settings.model_copy(update={"broker_url": "memory://"}))
+
+
+app = _app_for_import()
