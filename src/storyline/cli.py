@@ -329,9 +329,15 @@ def worker(
         _fail(str(exc))
 
 
+# Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
+BBC_DEV_DIR = Path("../shared/data/bbc-news-summary-dev")
+
+
 @bench_app.command("ingest")
 def bench_ingest(
-    data_dir: Annotated[Path, typer.Option("--dir", exists=True, file_okay=False, help="BBC layout.")],
+    data_dir: Annotated[
+        Path, typer.Option("--dir", exists=True, file_okay=False, help="BBC layout (articles/<section>/<nnn>.txt).")
+    ] = BBC_DEV_DIR,
     count: Annotated[int, typer.Option(min=1)] = 3000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
