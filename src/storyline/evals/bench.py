@@ -102,6 +102,7 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
             progress(done, count)
         seconds = time.perf_counter() - started
         runtime.close()
+        database_bytes = sum(path.stat().st_size for path in Path(tmp).glob("bench.db*"))
     articles_per_s = count / seconds
     embed_limit = count / embed_s
     return {
@@ -113,6 +114,7 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
         "embed_limit_per_s": round(embed_limit, 2),
         "ratio": round(articles_per_s / embed_limit, 3),
         "rss_mb_models_loaded": round(rss_mb(), 1),
+        "database_kb_per_article": round(database_bytes / 1024 / count, 1),
         "cpus": os.cpu_count(),
     }
 
