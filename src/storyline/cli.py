@@ -23,6 +23,13 @@ eval_app = typer.Typer(help="Measure quality on a data set (slow; on demand).", 
 bench_app = typer.Typer(help="Measure speed (slow; on demand).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+train_app = typer.Typer(help="Refit the bundled models (slow; on demand).", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+# Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
+BBC_DEV_DIR = Path("../shared/data/bbc-news-summary-dev")
+BBC_DIR_OPTION = typer.Option(
+    "--dir", exists=True, file_okay=False, help="BBC layout (articles/<section>/<nnn>.txt, summaries/...)."
+)
 
 console = Console(stderr=True)
 SAMPLE = Path(__file__).parent / "data" / "sample.jsonl"
@@ -298,7 +305,7 @@ def eval_clustering(
 
 @eval_app.command("summary")
 def eval_summary(
-    data_dir: Annotated[Path, typer.Option("--dir", exists=True, file_okay=False)],
+    data_dir: Annotated[Path, BBC_DIR_OPTION],
     predictions: Annotated[Path, typer.Option()],
 ) -> None:
     """Summaries and sections on the BBC layout; print ROUGE, the length-matched lead baseline and accuracy."""
@@ -310,6 +317,24 @@ def eval_summary(
             data_dir, predictions, progress=lambda done, total: progress.update(task, completed=done, total=total)
         )
     print(json.dumps(scores, indent=2))
+
+
+@train_app.command("sections")
+def train_sections(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
+    """Refit the section classifier on the BBC layout plus the bundled examples; print cross-validated accuracy."""
+    from storyline.enrich import sections
+
+    with console.status("embedding and fitting"):
+        print(json.dumps(sections.train(data_dir), indent=2))
+
+
+@train_app.command("summary")
+def train_summary(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
+    """Refit the summary sentence scorer on the BBC references; print cross-validated ROUGE-2 against the lead."""
+    from storyline.enrich import summarize
+
+    with console.status("splitting and fitting"):
+        print(json.dumps(summarize.train(data_dir), indent=2))
 
 
 @app.command()
@@ -329,15 +354,9 @@ def worker(
         _fail(str(exc))
 
 
-# Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
-BBC_DEV_DIR = Path("../shared/data/bbc-news-summary-dev")
-
-
 @bench_app.command("ingest")
 def bench_ingest(
-    data_dir: Annotated[
-        Path, typer.Option("--dir", exists=True, file_okay=False, help="BBC layout (articles/<section>/<nnn>.txt).")
-    ] = BBC_DEV_DIR,
+    data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR,
     count: Annotated[int, typer.Option(min=1)] = 3000,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
