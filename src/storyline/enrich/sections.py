@@ -4,8 +4,7 @@ The classifier is trained on two sources: the BBC dev half (Business, Entertainm
 Technology) and hand-written headline-and-lead examples (``models/section_examples.json``) for the sections the
 BBC labels cannot teach (World, UK, US, Science, Health). Re-train with::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -c "from pathlib import Path; from storyline.enrich import sections; \\
-        print(sections.train(Path('../shared/data/bbc-news-summary-dev')))"
+    storyline train sections --dir ../shared/data/bbc-news-summary-dev
 
 which prints the cross-validated accuracies (held-out BBC articles; held-out examples) and rewrites
 ``models/sections.npz``.

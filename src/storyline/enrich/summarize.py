@@ -4,8 +4,7 @@ An article summary scores each sentence with a small logistic model over positio
 centrality features (weights in ``models/summary_scorer.json``, trained on the BBC dev references by ``train``)
 and picks the set of at most three sentences within the word budget with the best expected ROUGE F1. Re-train with::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -c "from pathlib import Path; from storyline.enrich import summarize; \\
-        print(summarize.train(Path('../shared/data/bbc-news-summary-dev')))"
+    storyline train summary --dir ../shared/data/bbc-news-summary-dev
 
 A story summary ranks every sentence of every outlet by that score plus its closeness to the story's centre
 and a lead bonus, then takes them one by one, skipping near-duplicates of what is already chosen (MiniLM cosine

@@ -34,11 +34,11 @@ BBC_SECTIONS = {
 }
 SECTION_NOTE = (
     "the section classifier is trained on the BBC dev half: section accuracy on that half is training "
-    "accuracy; `storyline.enrich.sections.train` reports the cross-validated figure"
+    "accuracy; `storyline train sections` reports the cross-validated figure"
 )
 ROUGE_NOTE = (
     "the sentence scorer is trained on the BBC dev references: ROUGE on that half is training ROUGE; "
-    "`storyline.enrich.summarize.train` reports the cross-validated figure"
+    "`storyline train summary` reports the cross-validated figure"
 )
 
 
