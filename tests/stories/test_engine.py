@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
@@ -119,3 +120,59 @@ def test_retirement_by_item_time_keeps_the_index_bounded():
         assert engine.index_size <= per_window + 1
     assert engine.live_stories == engine.index_size
     assert engine.index_size >= per_window - 1
+
+
+SUBJECT_START = datetime(2014, 3, 11, 9, 0, tzinfo=timezone.utc)
+
+
+def subject_vector(similarity: float) -> np.ndarray:
+    """A unit vector whose cosine with the first axis (the subject) is ``similarity``."""
+    vector = np.zeros(EMBEDDING_DIM, dtype=np.float32)
+    vector[0], vector[1] = similarity, np.sqrt(1 - similarity**2)
+    return vector
+
+
+def subject_item(key: str, published: datetime, similarity: float = 1.0, title: str | None = None) -> StoryItem:
+    title = title or f"Coverage {key} of the subject"
+    return StoryItem(key, title, title, "Wire", published, subject_vector(similarity))
+
+
+def story_of_burst(engine: StoryEngine, size: int, spacing: timedelta) -> int:
+    placed = {engine.add(subject_item(f"burst-{n}", SUBJECT_START + n * spacing)).story_id for n in range(size)}
+    assert len(placed) == 1
+    return placed.pop()
+
+
+@pytest.mark.parametrize(
+    ("size", "spacing", "lull", "similarity", "joins"),
+    [
+        # a lone article's story is judged by the prior pace: a close match continues it hours later
+        (1, timedelta(0), timedelta(hours=8), 1.0, True),
+        (1, timedelta(0), timedelta(hours=1), 0.55, True),
+        # a burst of fifty in under a minute that then falls silent for hours is over
+        (50, timedelta(seconds=1), timedelta(hours=8), 1.0, False),
+        (50, timedelta(seconds=1), timedelta(hours=2), 1.0, True),
+        # ... and after an hour only a close match continues it, where a slow story takes a looser one
+        (50, timedelta(seconds=1), timedelta(hours=1), 0.55, False),
+        # a story covered hourly lives through a lull of the same length
+        (10, timedelta(hours=1), timedelta(hours=8), 1.0, True),
+    ],
+)
+def test_a_lull_is_judged_by_the_pace_of_the_story(size, spacing, lull, similarity, joins):
+    engine = StoryEngine()
+    story = story_of_burst(engine, size, spacing)
+    last = SUBJECT_START + (size - 1) * spacing
+    placement = engine.add(subject_item("follow-up", last + lull, similarity, "A later report on the subject"))
+    assert (placement.story_id == story) is joins
+    assert placement.is_new is not joins
+
+
+def test_a_copy_does_not_reopen_a_story_that_has_gone_quiet():
+    engine = StoryEngine()
+    story = story_of_burst(engine, 50, timedelta(seconds=1))
+    republished = subject_item(
+        "republished", SUBJECT_START + timedelta(hours=9), title="Coverage burst-0 of the subject"
+    )
+    placement = engine.add(republished)
+    assert placement.duplicate_of == "burst-0"
+    assert placement.story_id != story and placement.is_new

@@ -2,9 +2,12 @@
 
 A story is represented by the normalised mean of its members' title+lead embeddings and the entities they
 name. Candidate stories come from an approximate nearest-neighbour index (usearch) over those means and from
-an entity -> story index; only live stories are in either, and a story is retired once no article has joined
-it for ``window`` of ITEM time (``published``), so placing one article costs the same whatever the corpus
-size, and replaying old data behaves as it did live. Story ids are handed out once and never renumbered.
+an entity -> story index; only live stories are in either. Coverage of an event comes in bursts, so each
+story keeps its own pace (the mean gap between its articles, starting from a prior): the time penalty grows
+with the lull measured in that pace, and a story is retired once its lull is long next to its pace, or after
+``window`` at the latest, all in ITEM time (``published``). Placing one article therefore costs the same
+whatever the corpus size, and replaying old data behaves as it did live. Story ids are handed out once and
+never renumbered.
 """
 
 from __future__ import annotations
@@ -53,12 +56,24 @@ class EngineConfig:
     # Bonus for the share of the article's entities the story already names: shared people and organisations
     # separate events that read alike (two different inquiries, two Home Office announcements).
     entity_weight: float = 0.15
-    # Penalty, rising to ``time_weight`` over a few ``time_scale``s since the story's last article: coverage
+    # Penalty, rising to ``time_weight`` over a few of the story's paces since its last article: coverage
     # of an event comes in bursts, so after a lull only a close match continues the story (a new
-    # development reads much like the old story but should not be filed under it).
+    # development reads much like the old story but should not be filed under it). What counts as a lull
+    # depends on the story: an hour is nothing for a story that gets an article every few hours and a long
+    # silence for one that got a hundred in a minute.
     time_weight: float = 0.3
+    # The pace assumed before a story has gaps of its own, weighted as ``pace_prior_gaps`` observed gaps, so
+    # a young story is judged by the prior (the seed story's second article comes 2.5 hours after its first)
+    # and a busy one by its own rhythm.
     time_scale: timedelta = timedelta(hours=3)
-    window: timedelta = timedelta(days=3)
+    pace_prior_gaps: float = 1.0
+    # A story is retired once it has been silent for ``retire_after_paces`` of its paces and at least
+    # ``min_lull``: a burst that ended hours ago is over, and a new burst on the same subject is a new
+    # development (UCI splits a game's reviews and its launch day a day later into two stories). Retired
+    # stories also stop drawing copies of their articles, so republished wire copy cannot reopen them.
+    retire_after_paces: float = 20.0
+    min_lull: timedelta = timedelta(hours=6)
+    window: timedelta = timedelta(days=3)  # the longest any story stays live without a new article
     neighbours: int = 8  # nearest story means fetched from the index for each article
     entity_candidates: int = 8  # most recent live stories fetched for each of the article's entities
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
@@ -69,13 +84,25 @@ class Story:
     id: int
     total: np.ndarray  # sum of member embeddings; its direction is the story's representation
     size: int
+    first_seen: datetime
     last_seen: datetime
     entities: Counter[str]
     keys: list[str]
+    retires_at: datetime
 
     def centroid(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.total))
         return self.total / norm if norm > 0 else self.total
+
+    def pace(self, config: EngineConfig) -> timedelta:
+        """Mean gap between the story's articles, shrunk towards ``config.time_scale`` while it has few."""
+        span = self.last_seen - self.first_seen
+        prior = config.time_scale * config.pace_prior_gaps
+        return (prior + span) / (config.pace_prior_gaps + self.size - 1)
+
+    def lifetime(self, config: EngineConfig) -> timedelta:
+        """How long the story stays live after its last article."""
+        return min(config.window, max(config.min_lull, self.pace(config) * config.retire_after_paces))
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
@@ -91,10 +118,8 @@ def entity_overlap(entities: set[str], story: Story) -> float:
     return sum(1 for slug in entities if slug in story.entities) / len(entities)
 
 
-def time_penalty(gap: timedelta, config: EngineConfig) -> float:
-    hours = abs(gap.total_seconds()) / 3600
-    scale = config.time_scale.total_seconds() / 3600
-    return config.time_weight * (1 - math.exp(-hours / scale))
+def time_penalty(gap: timedelta, pace: timedelta, config: EngineConfig) -> float:
+    return config.time_weight * (1 - math.exp(-abs(gap) / pace))
 
 
 class StoryEngine:
@@ -108,7 +133,7 @@ class StoryEngine:
         self._index = Index(ndim=EMBEDDING_DIM, metric="cos", dtype="f32")
         self._by_entity: dict[str, dict[int, None]] = {}  # slug -> live story ids, oldest activity first
         self._story_of_key: dict[str, int] = {}
-        self._expiry: list[tuple[datetime, int]] = []
+        self._expiry: list[tuple[datetime, int]] = []  # (retires_at, story id), stale entries included
         self._duplicates = DuplicateFinder(self.config.dedupe)
 
     @property
@@ -140,12 +165,12 @@ class StoryEngine:
     def _advance_clock(self, published: datetime) -> None:
         if self.clock is None or published > self.clock:
             self.clock = published
-        self._retire(self.clock - self.config.window)
+        self._retire(self.clock)
 
     def score(self, embedding: np.ndarray, entities: set[str], published: datetime, story: Story) -> float:
         similarity = float(np.dot(embedding, story.centroid()))
         bonus = self.config.entity_weight * entity_overlap(entities, story)
-        return similarity + bonus - time_penalty(published - story.last_seen, self.config)
+        return similarity + bonus - time_penalty(published - story.last_seen, story.pace(self.config), self.config)
 
     def _candidates(self, embedding: np.ndarray, entities: set[str]) -> set[int]:
         found: set[int] = set()
@@ -168,13 +193,24 @@ class StoryEngine:
     def _join(self, story_id: int, item: StoryItem, embedding: np.ndarray) -> None:
         story = self._stories.get(story_id)
         if story is None:
-            story = Story(story_id, np.zeros(EMBEDDING_DIM, dtype=np.float32), 0, item.published, Counter(), [])
+            story = Story(
+                id=story_id,
+                total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
+                size=0,
+                first_seen=item.published,
+                last_seen=item.published,
+                entities=Counter(),
+                keys=[],
+                retires_at=item.published,
+            )
             self._stories[story_id] = story
         else:
             self._index.remove(story_id)
         story.total += embedding
         story.size += 1
+        story.first_seen = min(story.first_seen, item.published)
         story.last_seen = max(story.last_seen, item.published)
+        story.retires_at = story.last_seen + story.lifetime(self.config)
         story.keys.append(item.key)
         story.entities.update(set(item.entities))
         self._index.add(story_id, story.centroid())
@@ -183,14 +219,14 @@ class StoryEngine:
             stories.pop(story_id, None)
             stories[story_id] = None
         self._story_of_key[item.key] = story_id
-        heapq.heappush(self._expiry, (story.last_seen, story_id))
+        heapq.heappush(self._expiry, (story.retires_at, story_id))
 
-    def _retire(self, before: datetime) -> None:
-        while self._expiry and self._expiry[0][0] < before:
-            last_seen, story_id = heapq.heappop(self._expiry)
+    def _retire(self, now: datetime) -> None:
+        while self._expiry and self._expiry[0][0] < now:
+            retires_at, story_id = heapq.heappop(self._expiry)
             story = self._stories.get(story_id)
-            if story is None or story.last_seen != last_seen:
-                continue  # a later entry for the same story is still queued
+            if story is None or story.retires_at != retires_at:
+                continue  # the story has a newer entry queued
             self._drop(story)
 
     def _drop(self, story: Story) -> None:
