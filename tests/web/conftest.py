@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,10 +17,23 @@ from fastapi.testclient import TestClient
 from storyline.domain import ArticleInput
 from storyline.pipeline import BatchResult, Processor, store_processed
 from storyline.runtime import Runtime
-from storyline.store import transaction
+from storyline.store import queries, transaction
+from storyline.store.models import Article, ArticleEntity
 from storyline.web.app import create_app
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parents[2] / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
 
 
 def seed_inputs(records: list[dict]) -> list[ArticleInput]:
@@ -143,3 +161,150 @@ def assert_inert():
         assert active_content(html) == []
 
     return check
+
+
+class HostileCorpus:
+    """One story, one article, its outlet and a hashtag with markup and script in every feed-provided field,
+    ``javascript:``/``data:`` URLs where links and images go, and a comment that tries the same."""
+
+    SCRIPT = "<script>alert('x')</script>"
+    IMAGE = "javascript:alert(1)"
+    HOMEPAGE = "data:text/html,<script>alert(3)</script>"
+    ARTICLE = "hostile000001"
+    COMMENT = (
+        f'{SCRIPT} <a href="javascript:alert(1)">x</a> https://ok.example/"><script>alert(2)</script> '
+        "<img src=x onerror=alert(4)> data:text/html,<script>alert(5)</script>"
+    )
+    TAG = "evil-tag"
+
+    @classmethod
+    def store(cls, runtime: Runtime) -> None:
+        script = cls.SCRIPT
+        with transaction(runtime.sessions) as session:
+            outlet = queries.get_or_create_outlet(session, f"Evil {script} News", homepage=cls.HOMEPAGE)
+            queries.upsert_story(session, 1, f"Story {script}", datetime(2025, 6, 16, tzinfo=timezone.utc))
+            article = Article(
+                public_id=cls.ARTICLE,
+                url='https://evil.example/a"onmouseover="alert(1)',
+                title=f"Title {script}",
+                text=f"Body {script} here.\nSecond <img src=x onerror=alert(1)> paragraph.",
+                sentences=[f"Body {script} here.", "Second <img src=x onerror=alert(1)> paragraph."],
+                author=f"Author {script}",
+                image_url=cls.IMAGE,
+                language="en",
+                published_at=datetime(2025, 6, 16, 12, tzinfo=timezone.utc),
+                outlet_id=outlet.id,
+                story_id=1,
+                section=f"news{script}",
+                summary=[0],
+                quotes=[{"text": script, "speaker": script, "speaker_slug": "x", "sentence": 0, "kind": "direct"}],
+                figures=[],
+            )
+            session.add(article)
+            session.flush()
+            entity = queries.get_or_create_entity(session, cls.TAG, f"Tag {script}", "topic")
+            session.add(ArticleEntity(article_id=article.id, entity_id=entity.id, mentions=1, rank=0))
+            queries.refresh_story_counts(session, 1)
+
+
+@pytest.fixture
+def hostile_corpus() -> type[HostileCorpus]:
+    return HostileCorpus
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[str]:
+    """The app on a real socket (uvicorn in a thread), for a real browser."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    """``serve(runtime)`` starts the app and returns its base URL; servers stop when the test ends."""
+    with ExitStack() as stack:
+        yield lambda runtime: stack.enter_context(serving(runtime))
+
+
+class Watched:
+    """A browser page whose console errors, uncaught exceptions and dialogs are collected as problems."""
+
+    def __init__(self, context, name: str) -> None:
+        self.page = context.new_page()
+        self.name = name
+        self.problems: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog) -> None:
+        self.problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    def visit(self, url: str, shot: str | None = None, status: int = 200):
+        before = len(self.problems)
+        response = self.page.goto(url)
+        assert response is not None and response.status == status, (url, response and response.status)
+        if status != 200:  # the browser logs the expected error status of the document itself
+            expected = f"status of {status}"
+            self.problems[before:] = [p for p in self.problems[before:] if expected not in p]
+        if shot:
+            self.shot(shot)
+        return response
+
+    def click(self, locator, shot: str | None = None) -> None:
+        """Follows a link or submits a form, and waits for the page it leads to."""
+        locator.click()
+        self.page.wait_for_load_state()
+        if shot:
+            self.shot(shot)
+
+    def register(self, base_url: str, username: str) -> None:
+        self.visit(f"{base_url}/register")
+        self.page.fill("#register-username", username)
+        self.page.fill("#register-password", "a long password")
+        self.click(self.page.locator(".stacked-form button"))
+        assert self.page.locator(".who").inner_text() == username
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def open_tab(browser):
+    """``open_tab(name, **context_options)``: a watched page in a fresh browser context (its own cookies)."""
+    return lambda name, **options: Watched(browser.new_context(**{"viewport": DESKTOP, **options}), name)

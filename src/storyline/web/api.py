@@ -15,7 +15,7 @@ from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article, Comment, Story
 from storyline.web import views
-from storyline.web.deps import get_db
+from storyline.web.deps import RowId, get_db
 from storyline.web.templating import article_path
 from storyline.web.text import render_comment, safe_http_url
 
@@ -28,6 +28,13 @@ Offset = Annotated[int, Query(ge=0, le=100_000)]
 
 class Health(BaseModel):
     status: str
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorDetail, "description": "No such item"}}
 
 
 class ArticleItem(BaseModel):
@@ -220,7 +227,7 @@ def _article_for_url(db: Session, url: str) -> Article | None:
         return None
 
 
-@router.get("/api/articles/{public_id}", response_model=ArticleDetail, tags=["articles"])
+@router.get("/api/articles/{public_id}", response_model=ArticleDetail, responses=NOT_FOUND, tags=["articles"])
 def api_article(public_id: str, db: Db) -> ArticleDetail:
     row = article_or_404(db, public_id)
     article, analysis = row_to_domain(row)
@@ -248,7 +255,7 @@ def api_article(public_id: str, db: Db) -> ArticleDetail:
     )
 
 
-@router.get("/api/articles/{public_id}/comments", response_model=CommentList, tags=["comments"])
+@router.get("/api/articles/{public_id}/comments", response_model=CommentList, responses=NOT_FOUND, tags=["comments"])
 def api_comments(public_id: str, db: Db) -> CommentList:
     row = article_or_404(db, public_id)
     return CommentList(items=[comment_out(c) for c in queries.article_comments(db, row.id)])
@@ -261,8 +268,8 @@ def api_stories(db: Db, limit: Limit = 20) -> StoryList:
     return StoryList(items=[story_item(card.story) for card in cards])
 
 
-@router.get("/api/stories/{story_id}", response_model=StoryDetail, tags=["stories"])
-def api_story(story_id: int, db: Db) -> StoryDetail:
+@router.get("/api/stories/{story_id}", response_model=StoryDetail, responses=NOT_FOUND, tags=["stories"])
+def api_story(story_id: RowId, db: Db) -> StoryDetail:
     story = queries.get_story(db, story_id)
     if story is None:
         raise HTTPException(status_code=404, detail="no story with that id")
@@ -290,7 +297,7 @@ def api_hashtags(db: Db, limit: Limit = 50) -> HashtagList:
     )
 
 
-@router.get("/api/hashtags/{slug}", response_model=HashtagArticles, tags=["hashtags"])
+@router.get("/api/hashtags/{slug}", response_model=HashtagArticles, responses=NOT_FOUND, tags=["hashtags"])
 def api_hashtag(slug: str, db: Db, limit: Limit = 30, offset: Offset = 0) -> HashtagArticles:
     entity = queries.get_entity(db, slug)
     if entity is None:
@@ -319,7 +326,7 @@ def api_sources(db: Db) -> SourceList:
     )
 
 
-@router.get("/api/sources/{slug}", response_model=ArticleList, tags=["sources"])
+@router.get("/api/sources/{slug}", response_model=ArticleList, responses=NOT_FOUND, tags=["sources"])
 def api_source(slug: str, db: Db, limit: Limit = 30, offset: Offset = 0) -> ArticleList:
     outlet = queries.get_outlet_by_slug(db, slug)
     if outlet is None:

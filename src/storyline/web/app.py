@@ -133,4 +133,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 
 def jsonable_errors(exc: RequestValidationError) -> list[dict]:
-    return [{"loc": list(error.get("loc", ())), "msg": error.get("msg", "")} for error in exc.errors()]
+    """The fields of FastAPI's documented ``ValidationError`` schema, without the echoed input (which may be large
+    or sensitive)."""
+    return [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
+        for error in exc.errors()
+    ]

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 
 from storyline.store import community, queries
 from storyline.store.models import Comment, User
-from storyline.web.deps import client_ip, enforce, get_db, require_admin, require_user, verify_csrf
+from storyline.web.deps import (
+    MAX_ROW_ID,
+    RowId,
+    client_ip,
+    enforce,
+    get_db,
+    require_admin,
+    require_user,
+    verify_csrf,
+)
 from storyline.web.templating import article_path
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -58,7 +67,7 @@ def post_comment(
     db: Db,
     user: LoggedIn,
     body: Annotated[str, Form(max_length=MAX_COMMENT * 2)],
-    parent_id: Annotated[int | None, Form()] = None,
+    parent_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
     article = queries.get_article(db, public_id)
     if article is None:
@@ -75,7 +84,7 @@ def post_comment(
 
 
 @router.get("/comments/{comment_id}/edit", name="edit_comment")
-def edit_form(request: Request, comment_id: int, db: Db, user: LoggedIn) -> HTMLResponse:
+def edit_form(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> HTMLResponse:
     comment = own_comment(db, comment_id, user)
     article = community.comment_article(db, comment_id)
     return request.app.state.templates.TemplateResponse(
@@ -85,7 +94,7 @@ def edit_form(request: Request, comment_id: int, db: Db, user: LoggedIn) -> HTML
 
 @router.post("/comments/{comment_id}/edit", dependencies=[Depends(verify_csrf)])
 def edit_comment(
-    request: Request, comment_id: int, db: Db, user: LoggedIn, body: Annotated[str, Form(max_length=MAX_COMMENT * 2)]
+    request: Request, comment_id: RowId, db: Db, user: LoggedIn, body: Annotated[str, Form(max_length=MAX_COMMENT * 2)]
 ) -> Response:
     own_comment(db, comment_id, user)
     enforce_posting_limits(request, user)
@@ -95,7 +104,7 @@ def edit_comment(
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=[Depends(verify_csrf)])
-def delete_comment(comment_id: int, db: Db, user: LoggedIn) -> Response:
+def delete_comment(comment_id: RowId, db: Db, user: LoggedIn) -> Response:
     own_comment(db, comment_id, user)
     community.delete_comment(db, comment_id)
     db.commit()
@@ -103,7 +112,7 @@ def delete_comment(comment_id: int, db: Db, user: LoggedIn) -> Response:
 
 
 @router.get("/comments/{comment_id}/report", name="report_comment")
-def report_form(request: Request, comment_id: int, db: Db, user: LoggedIn) -> HTMLResponse:
+def report_form(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> HTMLResponse:
     comment = community.get_comment(db, comment_id)
     if comment is None or comment.deleted or comment.hidden:
         raise HTTPException(status_code=404, detail="That comment does not exist (any more).")
@@ -116,7 +125,7 @@ def report_form(request: Request, comment_id: int, db: Db, user: LoggedIn) -> HT
 @router.post("/comments/{comment_id}/report", dependencies=[Depends(verify_csrf)])
 def report_comment(
     request: Request,
-    comment_id: int,
+    comment_id: RowId,
     db: Db,
     user: LoggedIn,
     reason: Annotated[str, Form(max_length=MAX_REASON * 2)] = "",
@@ -139,7 +148,7 @@ def moderation_queue(request: Request, db: Db, admin: Admin) -> HTMLResponse:
 
 
 @router.post("/moderation/comments/{comment_id}/hide", dependencies=[Depends(verify_csrf)])
-def hide_comment(comment_id: int, db: Db, admin: Admin) -> Response:
+def hide_comment(comment_id: RowId, db: Db, admin: Admin) -> Response:
     if community.get_comment(db, comment_id) is None:
         raise HTTPException(status_code=404, detail="That comment does not exist.")
     community.hide_comment(db, comment_id)
@@ -149,14 +158,14 @@ def hide_comment(comment_id: int, db: Db, admin: Admin) -> Response:
 
 
 @router.post("/moderation/comments/{comment_id}/dismiss", dependencies=[Depends(verify_csrf)])
-def dismiss_reports(comment_id: int, db: Db, admin: Admin) -> Response:
+def dismiss_reports(comment_id: RowId, db: Db, admin: Admin) -> Response:
     community.resolve_reports(db, comment_id)
     db.commit()
     return RedirectResponse("/moderation", status_code=303)
 
 
 @router.post("/moderation/users/{user_id}/suspend", dependencies=[Depends(verify_csrf)])
-def suspend_user(user_id: int, db: Db, admin: Admin) -> Response:
+def suspend_user(user_id: RowId, db: Db, admin: Admin) -> Response:
     target = community.get_user(db, user_id)
     if target is None:
         raise HTTPException(status_code=404, detail="No such account.")

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from storyline.runtime import Runtime
 from storyline.store.models import User
 from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindow, WebSession
+
+# Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
+
+def parse_row_id(text: str) -> int | None:
+    """A row id written in ASCII digits (``str.isdigit`` also accepts superscripts, which ``int`` refuses)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ROW_ID else None
 
 
 class TooManyRequests(HTTPException):

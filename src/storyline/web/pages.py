@@ -18,7 +18,7 @@ from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import views
-from storyline.web.deps import client_ip, enforce, get_db, get_runtime, verify_csrf
+from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, verify_csrf
 from storyline.web.templating import article_path
 from storyline.web.text import body_paragraphs, language_code, safe_http_url
 
@@ -169,7 +169,7 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
 
 
 @router.get("/{lang}/story/{story_id}", name="story")
-def story_page(request: Request, lang: str, story_id: int, db: Db) -> HTMLResponse:
+def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResponse:
     check_language(lang)
     story = queries.get_story(db, story_id)
     if story is None:
@@ -220,7 +220,8 @@ def hashtag_page(request: Request, lang: str, slug: str, db: Db, page: PageNumbe
     )
 
 
-@router.get("/{lang}/section/{name}", name="section")
+# A path parameter: a section name with a "/" in it still reaches its page.
+@router.get("/{lang}/section/{name:path}", name="section")
 def section_page(request: Request, lang: str, name: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
     check_language(lang)
     articles, has_next = paged(lambda limit, offset: queries.latest_articles(db, limit, offset, section=name), page)
@@ -271,6 +272,13 @@ def day_start(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
 
 
+def day_end(day: date | None) -> datetime | None:
+    """Where an inclusive ``until`` day stops: the next midnight; the last day a ``date`` can hold has none."""
+    if day is None or day == date.max:
+        return None
+    return day_start(day + timedelta(days=1))
+
+
 @router.get("/search", name="search")
 def search_page(
     request: Request,
@@ -295,7 +303,7 @@ def search_page(
                 section=section or None,
                 outlet_id=outlet.id if outlet else None,
                 since=day_start(since_day),
-                until=day_start(until_day + timedelta(days=1)) if until_day else None,
+                until=day_end(until_day),
             ),
             page,
         )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from storyline.store import queries
 from storyline.store.models import Article
-from storyline.web.deps import get_db
+from storyline.web.deps import get_db, parse_row_id
 from storyline.web.templating import SITE_NAME, article_path
 from storyline.web.text import language_code, safe_http_url, xml_safe
 
@@ -132,7 +132,8 @@ def hashtag_feed(request: Request, name: str, db: Db) -> Response:
 @router.get("/feeds/story/{name}", tags=["feeds"])
 def story_feed(request: Request, name: str, db: Db) -> Response:
     key, fmt = split_format(name)
-    story = queries.get_story(db, int(key)) if key.isdigit() else None
+    story_id = parse_row_id(key)
+    story = queries.get_story(db, story_id) if story_id is not None else None
     if story is None:
         raise HTTPException(status_code=404, detail="We have no story with that id.")
     articles = [a for a in reversed(queries.story_articles(db, story.id)) if a.duplicate_of_id is None][:FEED_SIZE]
