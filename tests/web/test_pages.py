@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 
 from storyline.store import queries, transaction
+from storyline.web.pages import load_scores
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -137,7 +139,12 @@ def test_feeds_about_sitemap_robots(client):
     feeds = client.get("/feeds")
     assert "Broken feed" in feeds.text and "HTTP 503" in feeds.text
     about = client.get("/about")
-    assert "not measured yet" in about.text
+    measured = load_scores()
+    assert measured, "the bundled scores file is missing or unreadable"
+    for stage, value in measured.items():
+        assert stage.replace("_", " ").capitalize() in about.text
+        shown = value.values() if isinstance(value, dict) else [value]
+        assert all(str(item) in unescape(about.text) for item in shown), stage
     sitemap = client.get("/sitemap.xml")
     assert sitemap.headers["content-type"].startswith("application/xml") and "/en/article/" in sitemap.text
     robots = client.get("/robots.txt").text

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from storyline.config import Settings, get_settings
 from storyline.domain import ArticleInput
-from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.errors import BlockedURLError, ConfigError, FetchError, InputError, RobotsDisallowedError
+from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.pipeline import Analyzed, BatchResult, Processor, analyze_inputs, rebuild_engine, store_processed
 from storyline.runtime import Runtime
