@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storyline.domain import Article, Hashtag
-from storyline.enrich.entities import extract_hashtags, resolve_story, slugify, story_renames
+from storyline.enrich.entities import extract_hashtags, resolve_story, slugify, split_honorifics, story_renames
 from storyline.nlp import split_sentences
 
 GOLD = json.loads((Path(__file__).parent / "testdata" / "seed_gold.json").read_text(encoding="utf-8"))
@@ -146,3 +146,17 @@ def test_ambiguous_short_form_stays_apart():
     second = [Hashtag("Rachel Reeves", "person", "rachel-reeves", 1, [0]),
               Hashtag("Rachel de Souza", "person", "rachel-de-souza", 1, [1])]  # fmt: skip
     assert resolve_story([first, second])[0][0].slug == "rachel"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Baroness Louise Casey", ("Louise Casey", "f", True)),
+        ("lord Lord Bingham", ("Bingham", "m", True)),  # stacked honorifics once hung the whole import
+        ("Dr Sir Mark Walport", ("Mark Walport", "m", True)),
+        ("Sir", ("Sir", None, False)),
+        ("Robbie Moore MP", ("Robbie Moore", None, False)),
+    ],
+)
+def test_split_honorifics(name, expected):
+    assert split_honorifics(name) == expected

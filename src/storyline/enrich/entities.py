@@ -138,7 +138,8 @@ def split_honorifics(name: str) -> tuple[str, str | None, bool]:
     words = name.split()
     gender, titled = None, False
     while len(words) > 1 and words[0].lower().rstrip(".") in HONORIFIC_GENDER:
-        gender = gender or HONORIFIC_GENDER[words.pop(0).lower().rstrip(".")]
+        honorific = words.pop(0).lower().rstrip(".")
+        gender = gender or HONORIFIC_GENDER[honorific]
         titled = True
     while len(words) > 1 and words[-1].lower() == "mp":
         words.pop()
