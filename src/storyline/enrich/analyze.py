@@ -28,12 +28,14 @@ def analyze_article(article: Article, embedding: np.ndarray | None = None) -> Ar
 def analyze_story(articles: Sequence[Article], analyses: Sequence[ArticleAnalysis]) -> StoryAnalysis:
     """Story-wide view: aliases merged across outlets, a cross-outlet summary, who said what, figures that
     disagree, and what each outlet alone reports."""
-    resolved = entities.resolve_story([list(analysis.hashtags) for analysis in analyses])
+    per_article = [list(analysis.hashtags) for analysis in analyses]
+    renames = entities.story_renames(per_article)
+    resolved = entities.resolve_story(per_article, renames)
     by_key = {article.key: article for article in articles}
     return StoryAnalysis(
         summary=summarize.summarize_story(list(articles)),
         hashtags=_merge_hashtags(resolved),
-        quotes=_story_quotes(articles, analyses, entities.story_renames([a.hashtags for a in analyses])),
+        quotes=_story_quotes(articles, analyses, renames),
         figures=figures.compare_figures(
             {article.key: analysis.figures for article, analysis in zip(articles, analyses, strict=True)},
             {key: article.source for key, article in by_key.items()},
