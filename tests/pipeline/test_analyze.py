@@ -48,3 +48,6 @@ def test_story_level_fields_are_filled(analysis):
     assert {"louise-casey", "yvette-cooper", "keir-starmer"} <= slugs
     assert story["summary"]
     assert any(quote["speaker"] == "Louise Casey" for quote in story["quotes"])
+    # Speakers carry the story-wide name, never one outlet's short form ("Casey", "Lady Casey").
+    names = {tag["name"] for tag in story["hashtags"]}
+    assert {quote["speaker"] for quote in story["quotes"] if quote["speaker"]} <= names
