@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
@@ -16,6 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -53,6 +55,44 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
+# Bodies parsed recently, kept so that splitting, hashtags, quotes and figures of one batch share one parse.
+PARSE_CACHE_SIZE = 512
+_parsed: OrderedDict[str, tuple["Doc", ...]] = OrderedDict()
+
+
+def paragraphs(text: str) -> list[str]:
+    return [paragraph.strip() for paragraph in _PARAGRAPH_BREAK.split(text) if paragraph.strip()]
+
+
+def parse_texts(texts: Sequence[str]) -> list[tuple["Doc", ...]]:
+    """Each text's sentences as fully parsed Docs (tags, dependencies, entities), in reading order; paragraph
+    breaks always end a sentence.
+
+    One batched pass of the whole pipeline over every paragraph of every text, then each sentence copied out as
+    its own Doc: parsing each sentence again on its own cost three times as much. Results are cached by text,
+    so the features that read an article's sentences after it was split parse nothing more.
+    """
+    missing = list(dict.fromkeys(text for text in texts if text not in _parsed))
+    parsed: dict[str, list["Doc"]] = {text: [] for text in missing}
+    pieces = [(text, paragraph) for text in missing for paragraph in paragraphs(text)]
+    for (text, _), doc in zip(pieces, get_spacy().pipe(paragraph for _, paragraph in pieces), strict=True):
+        parsed[text].extend(sentence.as_doc() for sentence in doc.sents if sentence.text.strip())
+    with _lock:
+        for text in texts:
+            if text in _parsed:
+                _parsed.move_to_end(text)
+        _parsed.update((text, tuple(docs)) for text, docs in parsed.items())
+        while len(_parsed) > max(PARSE_CACHE_SIZE, len(texts)):
+            _parsed.popitem(last=False)
+        return [_parsed[text] for text in texts]
+
+
+def parse_headline(text: str) -> "Doc":
+    """A short text (a headline) as one parsed Doc, from the same cached parse as the bodies."""
+    from spacy.tokens import Doc
+
+    docs = parse_texts([text])[0]
+    return Doc.from_docs(list(docs)) if docs else get_spacy().make_doc("")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -60,11 +100,4 @@ def split_sentences(text: str) -> list[str]:
 
     This is the one splitter: citations index into its output, so every feature and every page use it.
     """
-    model = get_spacy()
-    paragraphs = [paragraph.strip() for paragraph in _PARAGRAPH_BREAK.split(text) if paragraph.strip()]
-    sentences: list[str] = []
-    # Batched, and with only the parser that finds sentence boundaries: a third faster than one call a paragraph.
-    with model.select_pipes(enable=["tok2vec", "parser"]):
-        for doc in model.pipe(paragraphs):
-            sentences.extend(s.text.strip() for s in doc.sents if s.text.strip())
-    return sentences
+    return [doc.text.strip() for doc in parse_texts([text])[0]]

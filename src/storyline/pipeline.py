@@ -77,6 +77,13 @@ class BatchResult:
 
 def to_article(item: ArticleInput) -> Article:
     """Extract when given HTML, validate, and split the body into the sentences every citation points at."""
+    article = unsplit_article(item)
+    article.sentences = nlp.split_sentences(article.text)
+    return article
+
+
+def unsplit_article(item: ArticleInput) -> Article:
+    """``to_article`` short of splitting, which needs the language models."""
     url = canonical_url(require_http_url(item.url))
     title, text = (item.title or "").strip(), (item.text or "").strip()
     author, image_url, language, published = item.author, item.image_url, item.language, item.published
@@ -92,7 +99,7 @@ def to_article(item: ArticleInput) -> Article:
         text = title
     if not title:
         raise ExtractError("no title found", subject=url)
-    article = Article(
+    return Article(
         key=public_id_for(url),
         url=url,
         title=title,
@@ -103,8 +110,6 @@ def to_article(item: ArticleInput) -> Article:
         author=author,
         image_url=image_url,
     )
-    article.sentences = nlp.split_sentences(text)
-    return article
 
 
 @dataclass(slots=True)
@@ -125,10 +130,14 @@ def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[
     articles: list[tuple[ArticleInput, Article]] = []
     for item in items:
         try:
-            articles.append((item, to_article(item)))
+            articles.append((item, unsplit_article(item)))
         except StorylineError as exc:
             log.warning("article rejected", url=item.url, error=str(exc))
             failures.append(Failure(item.url, exc))
+    # One batched parse of every body and headline: splitting and every feature below read it from the cache.
+    nlp.parse_texts([text for _, article in articles for text in (article.text, article.title)])
+    for _, article in articles:
+        article.sentences = nlp.split_sentences(article.text)
     embeddings = nlp.embed([embedding_text(article) for _, article in articles])
     for (item, article), embedding in zip(articles, embeddings, strict=True):
         try:

@@ -111,13 +111,16 @@ def majority_kind(kinds: Counter[str]) -> str:
 
 @lru_cache(maxsize=16)
 def parse(texts: tuple[str, ...]) -> tuple["Doc", ...]:
-    """Full spaCy parses, cached because hashtags, quotes and figures all read the same sentences."""
+    """Each text parsed on its own: for sentence lists that did not come from ``nlp.split_sentences``."""
     return tuple(nlp.get_spacy().pipe(texts))
 
 
 def article_docs(article: Article) -> tuple["Doc", list["Doc"]]:
-    docs = parse((article.title, *article.sentences))
-    return docs[0], list(docs[1:])
+    """The headline and each body sentence as parsed Docs, shared by hashtags, quotes and figures."""
+    body = nlp.parse_texts([article.text])[0]
+    if [doc.text.strip() for doc in body] != article.sentences:
+        body = parse(tuple(article.sentences))
+    return nlp.parse_headline(article.title), list(body)
 
 
 # --- names ---------------------------------------------------------------------------------------------------
