@@ -9,6 +9,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
@@ -57,16 +58,26 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
 # Bodies parsed recently, kept so that splitting, hashtags, quotes and figures of one batch share one parse.
 PARSE_CACHE_SIZE = 512
-_parsed: OrderedDict[str, tuple["Doc", ...]] = OrderedDict()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedText:
+    """A text's sentences, as the strings citations index into and as fully parsed Docs."""
+
+    sentences: tuple[str, ...]
+    docs: tuple["Doc", ...]
+
+
+_parsed: OrderedDict[str, ParsedText] = OrderedDict()
 
 
 def paragraphs(text: str) -> list[str]:
     return [paragraph.strip() for paragraph in _PARAGRAPH_BREAK.split(text) if paragraph.strip()]
 
 
-def parse_texts(texts: Sequence[str]) -> list[tuple["Doc", ...]]:
-    """Each text's sentences as fully parsed Docs (tags, dependencies, entities), in reading order; paragraph
-    breaks always end a sentence.
+def parse_texts(texts: Sequence[str]) -> list[ParsedText]:
+    """Each text's sentences, fully parsed (tags, dependencies, entities), in reading order; paragraph breaks
+    always end a sentence.
 
     One batched pass of the whole pipeline over every paragraph of every text, then each sentence copied out as
     its own Doc: parsing each sentence again on its own cost three times as much. Results are cached by text,
@@ -81,7 +92,8 @@ def parse_texts(texts: Sequence[str]) -> list[tuple["Doc", ...]]:
         for text in texts:
             if text in _parsed:
                 _parsed.move_to_end(text)
-        _parsed.update((text, tuple(docs)) for text, docs in parsed.items())
+        for text, docs in parsed.items():
+            _parsed[text] = ParsedText(tuple(doc.text.strip() for doc in docs), tuple(docs))
         while len(_parsed) > max(PARSE_CACHE_SIZE, len(texts)):
             _parsed.popitem(last=False)
         return [_parsed[text] for text in texts]
@@ -91,7 +103,7 @@ def parse_headline(text: str) -> "Doc":
     """A short text (a headline) as one parsed Doc, from the same cached parse as the bodies."""
     from spacy.tokens import Doc
 
-    docs = parse_texts([text])[0]
+    docs = parse_texts([text])[0].docs
     return Doc.from_docs(list(docs)) if docs else get_spacy().make_doc("")
 
 
@@ -100,4 +112,4 @@ def split_sentences(text: str) -> list[str]:
 
     This is the one splitter: citations index into its output, so every feature and every page use it.
     """
-    return [doc.text.strip() for doc in parse_texts([text])[0]]
+    return list(parse_texts([text])[0].sentences)

@@ -118,9 +118,8 @@ def parse(texts: tuple[str, ...]) -> tuple["Doc", ...]:
 def article_docs(article: Article) -> tuple["Doc", list["Doc"]]:
     """The headline and each body sentence as parsed Docs, shared by hashtags, quotes and figures."""
     body = nlp.parse_texts([article.text])[0]
-    if [doc.text.strip() for doc in body] != article.sentences:
-        body = parse(tuple(article.sentences))
-    return nlp.parse_headline(article.title), list(body)
+    docs = body.docs if list(body.sentences) == article.sentences else parse(tuple(article.sentences))
+    return nlp.parse_headline(article.title), list(docs)
 
 
 # --- names ---------------------------------------------------------------------------------------------------
