@@ -94,6 +94,19 @@ def import_jsonl(runtime, path: Path, show_progress: bool = True):
     return report, bad
 
 
+def refresh_all_stories(runtime, show_progress: bool = True) -> int:
+    """Brings every stale story analysis up to date, so that no reader waits for one after an import."""
+    from storyline.pipeline import refresh_stale_stories
+
+    total = 0
+    with _progress() as progress:
+        task = progress.add_task("story analyses", total=None, visible=show_progress)
+        while refreshed := refresh_stale_stories(runtime.sessions):
+            total += refreshed
+            progress.advance(task, refreshed)
+    return total
+
+
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines, one article a line.")],
@@ -108,12 +121,14 @@ def import_command(
         console.print(f"queued {count} lines")
         return
     report, bad = import_jsonl(runtime, file)
+    analysed = refresh_all_stories(runtime)
     for message in bad:
         console.print(f"[yellow]{message}[/yellow]")
     for failure in report.failed:
         console.print(f"[yellow]{failure.error}[/yellow]")
     console.print(
-        f"imported {report.imported}, already present {report.skipped}, rejected {len(bad) + len(report.failed)}"
+        f"imported {report.imported}, already present {report.skipped}, rejected {len(bad) + len(report.failed)}; "
+        f"{analysed} story analyses brought up to date"
     )
 
 
@@ -231,11 +246,10 @@ def run(
 
     logs.configure("INFO")
     runtime = _runtime()
-    from storyline.pipeline import refresh_stale_stories
     from storyline.store import queries, transaction
 
     report, _ = import_jsonl(runtime, SAMPLE, show_progress=False)
-    refresh_stale_stories(runtime.sessions)
+    refresh_all_stories(runtime, show_progress=False)
     console.print(f"sample: {report.imported} new articles, {report.skipped} already present")
 
     with transaction(runtime.sessions) as session:

@@ -407,13 +407,16 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
 
 
 def refresh_stale_stories(factory: sessionmaker[Session], limit: int = 50) -> int:
-    """Brings the cached story analyses up to date, one short transaction a story; returns how many."""
+    """Brings up to ``limit`` cached story analyses up to date, one short transaction a story; returns how many
+    were brought up to date (a story whose analysis fails is logged and stays stale)."""
     with transaction(factory) as session:
         story_ids = queries.stale_story_ids(session, limit)
+    refreshed = 0
     for story_id in story_ids:
         try:
             with transaction(factory) as session:
                 refresh_story_analysis(session, story_id)
+            refreshed += 1
         except StorylineError as exc:
             log.warning("story analysis failed", story=story_id, error=str(exc))
-    return len(story_ids)
+    return refreshed

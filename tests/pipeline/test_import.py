@@ -30,6 +30,9 @@ def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, t
     first = _invoke(sqlite_runtime, "import", str(source))
     assert first.exit_code == 0, first.output
     assert "imported 4" in first.output
+    assert "1 story analyses brought up to date" in first.output
+    with transaction(sqlite_runtime.sessions) as session:
+        assert queries.stale_story_ids(session) == []  # the story page need not compute anything for a reader
     second = _invoke(sqlite_runtime, "import", str(source))
     assert second.exit_code == 0, second.output
     assert "imported 0, already present 4" in second.output
