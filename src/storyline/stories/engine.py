@@ -103,6 +103,10 @@ class Story:
     members: list[Member]
     retires_at: datetime
 
+    def opening(self) -> Member:
+        """The earliest member: the one the story is titled after."""
+        return min(self.members, key=lambda member: member.published)
+
     def centroid(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.total))
         return self.total / norm if norm > 0 else self.total
@@ -203,8 +207,8 @@ class StoryEngine:
         self._drop(absorbed)
         self._rebuild(survivor_id, members)
 
-    def split(self, story_id: int, moved_keys: set[str]) -> int:
-        """Moves the members named by ``moved_keys`` out of ``story_id`` into a new story; returns its id."""
+    def split(self, story_id: int, moved_keys: set[str]) -> Story:
+        """Moves the members named by ``moved_keys`` out of ``story_id`` into a new story and returns it."""
         story = self._stories[story_id]
         moved = [member for member in story.members if member.key in moved_keys]
         kept = [member for member in story.members if member.key not in moved_keys]
@@ -214,7 +218,7 @@ class StoryEngine:
         self.next_story_id += 1
         self._rebuild(story_id, kept)
         self._rebuild(new_id, moved)
-        return new_id
+        return self._stories[new_id]
 
     def _advance_clock(self, published: datetime) -> None:
         if self.clock is None or published > self.clock:

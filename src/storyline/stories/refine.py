@@ -37,7 +37,10 @@ class RefineConfig:
     neighbours: int = 5  # nearest live stories looked at for each story
     # Merge: the means must be close AND one independent piece of evidence must agree.
     merge_cosine: float = 0.5
-    merge_entity_overlap: float = 0.5  # weighted Jaccard of the share of members naming each entity
+    # entities both stories name in at least ``merge_entity_share`` of their articles: one shared name (a
+    # minister, a country) is common between neighbouring events, several are not
+    merge_shared_entities: int = 3
+    merge_entity_share: float = 0.5
     merge_title_overlap: float = 0.6  # word Jaccard of the closest pair of headlines, from different outlets
     merge_max_gap: timedelta = timedelta(hours=6)  # lull between the two spans beyond which they stay apart
     # Split: both sides this big, and their means this far apart (below ``merge_cosine`` by construction).
@@ -57,6 +60,10 @@ class Split:
     story_id: int
     new_story_id: int
     moved_keys: frozenset[str]
+    # what the store needs to create the new story's row
+    title: str
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(slots=True)
@@ -81,17 +88,14 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def entity_overlap(a: Story, b: Story) -> float:
-    """Weighted Jaccard of the share of each story's members that name each entity: 1 when both stories
-    name the same entities equally often, 0 when they share none."""
-    slugs = set(a.entities) | set(b.entities)
-    if not slugs:
-        return 0.0
-    shares_a = {slug: a.entities[slug] / a.size for slug in slugs}
-    shares_b = {slug: b.entities[slug] / b.size for slug in slugs}
-    low = sum(min(shares_a[slug], shares_b[slug]) for slug in slugs)
-    high = sum(max(shares_a[slug], shares_b[slug]) for slug in slugs)
-    return low / high
+def salient_entities(story: Story, share: float) -> set[str]:
+    """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
+    article mentions in passing."""
+    return {slug for slug, count in story.entities.items() if count >= share * story.size}
+
+
+def shared_entities(a: Story, b: Story, share: float) -> int:
+    return len(salient_entities(a, share) & salient_entities(b, share))
 
 
 def title_overlap(a: Story, b: Story) -> float:
@@ -116,7 +120,9 @@ def should_merge(a: Story, b: Story, config: RefineConfig) -> bool:
         return False
     if float(np.dot(a.centroid(), b.centroid())) < config.merge_cosine:
         return False
-    return entity_overlap(a, b) >= config.merge_entity_overlap or title_overlap(a, b) >= config.merge_title_overlap
+    if shared_entities(a, b, config.merge_entity_share) >= config.merge_shared_entities:
+        return True
+    return title_overlap(a, b) >= config.merge_title_overlap
 
 
 def two_means(members: list[Member]) -> np.ndarray:
@@ -136,10 +142,6 @@ def two_means(members: list[Member]) -> np.ndarray:
     return sides
 
 
-def _first_member(story: Story) -> int:
-    return min(range(story.size), key=lambda index: story.members[index].published)
-
-
 def proposed_split(story: Story, config: RefineConfig) -> frozenset[str] | None:
     """Keys of the smaller side when the story's members form two sizeable, clearly separated groups."""
     if story.size < 2 * config.split_min_side:
@@ -147,7 +149,7 @@ def proposed_split(story: Story, config: RefineConfig) -> frozenset[str] | None:
     sides = two_means(story.members)
     counts = np.bincount(sides, minlength=2)
     # the side holding the first article keeps the id on a tie, so the story's opening stays where it was
-    smaller = int(np.argmin(counts)) if counts[0] != counts[1] else 1 - int(sides[_first_member(story)])
+    smaller = int(np.argmin(counts)) if counts[0] != counts[1] else 1 - int(sides[story.members.index(story.opening())])
     if counts[smaller] < max(config.split_min_side, config.split_min_share * story.size):
         return None
     vectors = np.stack([member.embedding for member in story.members])
@@ -166,7 +168,11 @@ def refine(engine: StoryEngine, config: RefineConfig | None = None) -> Refinemen
     for story in engine.stories():
         moved = proposed_split(story, config)
         if moved is not None:
-            result.splits.append(Split(story.id, engine.split(story.id, set(moved)), moved))
+            new_story = engine.split(story.id, set(moved))
+            opening = new_story.opening()
+            result.splits.append(
+                Split(story.id, new_story.id, moved, opening.title, new_story.first_seen, new_story.last_seen)
+            )
     for story in engine.stories():
         if engine.story(story.id) is None:
             continue  # absorbed earlier in this pass
