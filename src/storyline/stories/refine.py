@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from storyline.stories.engine import Member, Story, StoryEngine
 
 TITLE_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 TWO_MEANS_ROUNDS = 20
+TITLE_CACHE = 65_536  # a pass compares every headline of a story with every one of its neighbours'
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class Refinement:
         return touched | {story_id for split in self.splits for story_id in (split.story_id, split.new_story_id)}
 
 
+@lru_cache(maxsize=TITLE_CACHE)
 def title_words(title: str) -> frozenset[str]:
     return frozenset(TITLE_WORD.findall(title.casefold()))
 
