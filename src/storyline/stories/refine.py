@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from storyline.stories.engine import Member, Story, StoryEngine
+from storyline.stories.engine import Story, StoryEngine
 
 TITLE_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 TWO_MEANS_ROUNDS = 20
@@ -136,9 +136,8 @@ def should_merge(a: Story, b: Story, config: RefineConfig) -> bool:
     return title_overlap(a, b) >= config.merge_title_overlap
 
 
-def two_means(members: list[Member]) -> np.ndarray:
-    """Side (0 or 1) of each member after a 2-means split seeded with the two least similar members."""
-    vectors = np.stack([member.embedding for member in members])
+def two_means(vectors: np.ndarray) -> np.ndarray:
+    """Side (0 or 1) of each row after a 2-means split seeded with the two least similar rows."""
     similarity = vectors @ vectors.T
     first, second = np.unravel_index(np.argmin(similarity), similarity.shape)
     sides = np.argmax(vectors @ vectors[[first, second]].T, axis=1)
@@ -157,13 +156,13 @@ def proposed_split(story: Story, config: RefineConfig) -> frozenset[str] | None:
     """Keys of the smaller side when the story's members form two sizeable, clearly separated groups."""
     if story.size < 2 * config.split_min_side:
         return None
-    sides = two_means(story.members)
+    vectors = np.stack([member.embedding for member in story.members])
+    sides = two_means(vectors)
     counts = np.bincount(sides, minlength=2)
     # the side holding the first article keeps the id on a tie, so the story's opening stays where it was
     smaller = int(np.argmin(counts)) if counts[0] != counts[1] else 1 - int(sides[story.members.index(story.opening())])
     if counts[smaller] < max(config.split_min_side, config.split_min_share * story.size):
         return None
-    vectors = np.stack([member.embedding for member in story.members])
     means = [vectors[sides == side].mean(axis=0) for side in (0, 1)]
     cosine = float(np.dot(means[0], means[1]) / (np.linalg.norm(means[0]) * np.linalg.norm(means[1])))
     if cosine > config.split_max_cosine:
