@@ -301,9 +301,16 @@ def eval_clustering(
     predictions: Annotated[Path, typer.Option()],
     fmt: Annotated[str, typer.Option("--format")] = "uci",
     limit: Annotated[Optional[int], typer.Option()] = None,
+    refine: Annotated[
+        bool, typer.Option("--refine/--no-refine", help="Run the periodic merge/split pass as the writer does.")
+    ] = True,
+    squeeze: Annotated[
+        float, typer.Option(min=1.0, help="Move the stories' start times this many times closer together.")
+    ] = 1.0,
 ) -> None:
     """Replay a labelled headline set through the online story engine; print B-cubed scores."""
     from storyline.evals import clustering
+    from storyline.stories.refine import RefineConfig
 
     with _progress() as progress:
         task = progress.add_task("cluster", total=None)
@@ -313,6 +320,8 @@ def eval_clustering(
             fmt=fmt,
             limit=limit,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            refine=RefineConfig() if refine else None,
+            squeeze=squeeze,
         )
     print(json.dumps(scores, indent=2))
 

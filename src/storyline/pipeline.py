@@ -34,6 +34,7 @@ from storyline.logs import get_logger
 from storyline.store import queries, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.stories.engine import StoryEngine, StoryItem
+from storyline.stories.refine import Refinement, Refiner
 
 log = get_logger("pipeline")
 
@@ -162,10 +163,14 @@ def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[s
 
 
 class Processor:
-    """Holds the online state (story engine): the one writer that places articles into stories."""
+    """Holds the online state (story engine and its refiner): the one writer that places articles into stories."""
 
-    def __init__(self, engine: StoryEngine | None = None) -> None:
+    def __init__(self, engine: StoryEngine | None = None, refiner: Refiner | None = None) -> None:
         self.engine = engine or StoryEngine()
+        self.refiner = refiner or Refiner()
+
+    def refine(self) -> Refinement:
+        return self.refiner.refine_if_due(self.engine)
 
     def place(self, analyzed: Analyzed) -> Processed:
         slugs = [tag.slug for tag in analyzed.analysis.hashtags if tag.kind != "topic"]
@@ -237,6 +242,39 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
     return row
 
 
+def refine_stories(session: Session, processor: Processor) -> Refinement:
+    """Runs the periodic merge/split pass (``stories/refine.py``) and stores what it changed.
+
+    Called by both writers, ``ingest`` and the ``stories`` queue's ``place_batch``, at the end of every
+    batch and inside the batch's transaction. It belongs there rather than on a beat schedule because the
+    live stories it judges exist only in the writer's in-memory engine, which it changes: run anywhere else it
+    would need a second engine, and run in its own transaction a failure could leave the engine and the
+    database disagreeing (the writer rebuilds its engine from the database when a batch's transaction fails).
+    The refiner keeps its own cadence in item time, so most batches cost one comparison of timestamps.
+    """
+    refinement = processor.refine()
+    if refinement:
+        store_refinement(session, refinement)
+        log.info("stories refined", merges=len(refinement.merges), splits=len(refinement.splits))
+    return refinement
+
+
+def store_refinement(session: Session, refinement: Refinement) -> None:
+    """Moves articles as the engine moved them, in the order it did: splits, then merges (a merge may take
+    in a story a split just made). Merged stories keep their row, pointing at the survivor."""
+    for split in refinement.splits:
+        story = queries.upsert_story(session, split.new_story_id, split.title, split.first_seen)
+        story.updated_at = split.last_seen
+        queries.move_articles_to_story(session, split.moved_keys, split.new_story_id)
+        queries.retitle_story(session, split.story_id)
+    for merge in refinement.merges:
+        queries.mark_story_merged(session, merge.absorbed_id, merge.survivor_id)
+    touched = refinement.touched_story_ids()
+    for story_id in touched:
+        queries.refresh_story_counts(session, story_id)
+    queries.invalidate_story_analysis(session, touched)
+
+
 def _asdict(obj: object) -> dict:
     return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
 
@@ -277,6 +315,7 @@ def ingest(
     with transaction(factory) as session:
         for processed in batch.processed:
             store_processed(session, processed)
+        refine_stories(session, processor)
     report.imported += len(batch.processed)
     return report
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from storyline.errors import InputError
 from storyline.evals import clustering
+from storyline.stories.refine import Merge, RefineConfig, Refinement, Split
 
+START = datetime(2014, 3, 10, 12, tzinfo=timezone.utc)
 HEADER = "ID,TITLE,URL,PUBLISHER,CATEGORY,STORY,HOSTNAME,TIMESTAMP\n"
 ROWS = [
     # written out of time order on purpose: the replay must sort by TIMESTAMP
@@ -62,3 +65,54 @@ def test_run_writes_one_prediction_a_row_and_scores_them(tmp_path):
 def test_run_refuses_an_unknown_format(tmp_path):
     with pytest.raises(InputError, match="unknown format"):
         clustering.run(tmp_path / "x.csv", tmp_path / "p.jsonl", fmt="tsv")
+
+
+def test_run_with_refinement_reports_what_it_changed(tmp_path):
+    path, predictions = tmp_path / "headlines.csv", tmp_path / "clusters.jsonl"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    scores = clustering.run(path, predictions, refine=RefineConfig())
+    assert set(scores["refinement"]) == {"merges", "splits"}
+    assert clustering.run(path, predictions)["refinement"] is None
+
+
+def headline(row_id: str, story: str, minute: float) -> clustering.LabelledHeadline:
+    return clustering.LabelledHeadline(row_id, row_id, "", "Wire", story, START + timedelta(minutes=minute))
+
+
+@pytest.mark.parametrize(
+    ("factor", "expected"),
+    [
+        (1.0, [("a1", 0), ("a2", 1), ("b1", 100), ("b2", 102)]),
+        # story b starts ten times closer to story a, its second row still two minutes after its first
+        (10.0, [("a1", 0), ("a2", 1), ("b1", 10), ("b2", 12)]),
+        # squeezed past each other: rows come out in the new time order
+        (200.0, [("a1", 0), ("b1", 0.5), ("a2", 1), ("b2", 2.5)]),
+    ],
+)
+def test_squeeze_moves_story_starts_closer_and_keeps_each_story_shape(factor, expected):
+    rows = [headline("a1", "a", 0), headline("a2", "a", 1), headline("b1", "b", 100), headline("b2", "b", 102)]
+    squeezed = clustering.squeeze_story_starts(rows, factor)
+    assert [(row.id, row.published) for row in squeezed] == [
+        (key, headline(key, "", m).published) for key, m in expected
+    ]
+
+
+@pytest.mark.parametrize(
+    ("refinement", "expected"),
+    [
+        (Refinement(), {"a": 1, "b": 1, "c": 2, "d": 3}),
+        (Refinement(merges=[Merge(1, 2)]), {"a": 1, "b": 1, "c": 1, "d": 3}),
+        # a chain ends at the oldest id
+        (Refinement(merges=[Merge(2, 3), Merge(1, 2)]), {"a": 1, "b": 1, "c": 1, "d": 1}),
+        (Refinement(splits=[Split(1, 4, frozenset({"b"}), "b", START, START)]), {"a": 1, "b": 4, "c": 2, "d": 3}),
+        # a split-off part can be merged into a neighbour in the same pass
+        (
+            Refinement(splits=[Split(1, 4, frozenset({"b"}), "b", START, START)], merges=[Merge(2, 4)]),
+            {"a": 1, "b": 2, "c": 2, "d": 3},
+        ),
+    ],
+)
+def test_predictions_follow_merges_and_splits_as_the_store_does(refinement, expected):
+    predicted = {"a": 1, "b": 1, "c": 2, "d": 3}
+    clustering.apply_refinement(predicted, refinement)
+    assert predicted == expected

@@ -88,7 +88,8 @@ class Story(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     article_count: Mapped[int] = mapped_column(Integer, default=0)
     outlet_count: Mapped[int] = mapped_column(Integer, default=0)
-    merged_into: Mapped[int | None] = mapped_column(Integer)
+    # Set when the refinement pass merged this story into an older one: its page redirects there.
+    merged_into: Mapped[int | None] = mapped_column(Integer, index=True)
     # Story-level AI output is costly: computed off the request path, cached with the article count it saw.
     analysis: Mapped[dict | None] = mapped_column(JSON)
     analysis_article_count: Mapped[int] = mapped_column(Integer, default=0)

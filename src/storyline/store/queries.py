@@ -143,6 +143,14 @@ def get_story(session: Session, story_id: int) -> Story | None:
     return session.get(Story, story_id)
 
 
+def get_surviving_story(session: Session, story_id: int) -> Story | None:
+    """The story with that id or, when it was merged, the story it was merged into (merges are one hop)."""
+    story = session.get(Story, story_id)
+    if story is not None and story.merged_into is not None:
+        return session.get(Story, story.merged_into)
+    return story
+
+
 def upsert_story(session: Session, story_id: int, title: str, published: datetime) -> Story:
     story = session.get(Story, story_id)
     if story is None:
@@ -196,8 +204,35 @@ def stale_story_ids(session: Session, limit: int = 50) -> list[int]:
 
 
 def mark_story_merged(session: Session, source_id: int, target_id: int) -> None:
+    """Moves the source story's articles to the target and records the merge; stories merged into the source
+    before now point at the target too, so an old story page redirects in one hop."""
+    source_updated = session.scalar(select(Story.updated_at).where(Story.id == source_id))
     session.execute(update(Article).where(Article.story_id == source_id).values(story_id=target_id))
+    session.execute(update(Story).where(Story.merged_into == source_id).values(merged_into=target_id))
     session.execute(update(Story).where(Story.id == source_id).values(merged_into=target_id, article_count=0))
+    session.execute(
+        update(Story).where(Story.id == target_id, Story.updated_at < source_updated).values(updated_at=source_updated)
+    )
+
+
+def move_articles_to_story(session: Session, public_ids: Iterable[str], story_id: int) -> None:
+    session.execute(update(Article).where(Article.public_id.in_(list(public_ids))).values(story_id=story_id))
+
+
+def retitle_story(session: Session, story_id: int) -> None:
+    """Titles the story after its earliest article (after a split the old first article may have left)."""
+    first = session.scalar(
+        select(Article.title).where(Article.story_id == story_id).order_by(Article.published_at, Article.id).limit(1)
+    )
+    if first is not None:
+        session.execute(update(Story).where(Story.id == story_id).values(title=first))
+
+
+def invalidate_story_analysis(session: Session, story_ids: Iterable[int]) -> None:
+    """Marks the cached analysis stale: -1 is an article count no story has, so ``stale_story_ids`` picks the
+    story up even when its count came back to the one the cache saw, and the old output stays as the fallback
+    the pages show until the new one is computed."""
+    session.execute(update(Story).where(Story.id.in_(list(story_ids))).values(analysis_article_count=-1))
 
 
 # Hashtags --------------------------------------------------------------------------------------------

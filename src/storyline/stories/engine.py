@@ -7,7 +7,8 @@ story keeps its own pace (the mean gap between its articles, starting from a pri
 with the lull measured in that pace, and a story is retired once its lull is long next to its pace, or after
 ``window`` at the latest, all in ITEM time (``published``). Placing one article therefore costs the same
 whatever the corpus size, and replaying old data behaves as it did live. Story ids are handed out once and
-never renumbered.
+never renumbered: ``merge`` keeps the older id and ``split`` gives the moved part a fresh one (the
+refinement pass in ``stories/refine.py`` decides when).
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ class EngineConfig:
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What a live story keeps of each article: enough to split it or to judge a merge without the database."""
+
+    key: str
+    title: str
+    source: str
+    published: datetime
+    embedding: np.ndarray  # unit length
+    entities: frozenset[str]
+
+
 @dataclass(slots=True)
 class Story:
     id: int
@@ -86,9 +99,13 @@ class Story:
     size: int
     first_seen: datetime
     last_seen: datetime
-    entities: Counter[str]
-    keys: list[str]
+    entities: Counter[str]  # slug -> how many members name it
+    members: list[Member]
     retires_at: datetime
+
+    def opening(self) -> Member:
+        """The earliest member: the one the story is titled after."""
+        return min(self.members, key=lambda member: member.published)
 
     def centroid(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.total))
@@ -159,8 +176,49 @@ class StoryEngine:
         if story_id is None:
             story_id = self.next_story_id
         self.next_story_id = max(self.next_story_id, story_id + 1)
-        self._join(story_id, item, embedding)
+        member = Member(item.key, item.title, item.source, item.published, embedding, frozenset(item.entities))
+        self._join(story_id, member)
         return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of)
+
+    def stories(self) -> list[Story]:
+        """The live stories, oldest id first. Read only: change them through ``merge`` and ``split``."""
+        return [self._stories[story_id] for story_id in sorted(self._stories)]
+
+    def story(self, story_id: int) -> Story | None:
+        return self._stories.get(story_id)
+
+    def story_of(self, key: str) -> int | None:
+        return self._story_of_key.get(key)
+
+    def nearest(self, story: Story, count: int) -> list[int]:
+        """Ids of the live stories whose means are closest to ``story``'s, itself excluded."""
+        if len(self._index) < 2:
+            return []
+        matches = self._index.search(story.centroid(), min(count + 1, len(self._index)))
+        return [int(key) for key in matches.keys if int(key) != story.id]
+
+    def merge(self, survivor_id: int, absorbed_id: int) -> None:
+        """Moves every member of ``absorbed_id`` into ``survivor_id``, which must be the older (smaller) id,
+        so a story's id never changes because another story joined it."""
+        if survivor_id >= absorbed_id:
+            raise ValueError(f"story {survivor_id} cannot absorb the older story {absorbed_id}")
+        absorbed = self._stories[absorbed_id]
+        members = self._stories[survivor_id].members + absorbed.members
+        self._drop(absorbed)
+        self._rebuild(survivor_id, members)
+
+    def split(self, story_id: int, moved_keys: set[str]) -> Story:
+        """Moves the members named by ``moved_keys`` out of ``story_id`` into a new story and returns it."""
+        story = self._stories[story_id]
+        moved = [member for member in story.members if member.key in moved_keys]
+        kept = [member for member in story.members if member.key not in moved_keys]
+        if not moved or not kept:
+            raise ValueError(f"a split of story {story_id} must leave members on both sides")
+        new_id = self.next_story_id
+        self.next_story_id += 1
+        self._rebuild(story_id, kept)
+        self._rebuild(new_id, moved)
+        return self._stories[new_id]
 
     def _advance_clock(self, published: datetime) -> None:
         if self.clock is None or published > self.clock:
@@ -190,36 +248,44 @@ class StoryEngine:
                 best_id, best_score = candidate, value
         return best_id
 
-    def _join(self, story_id: int, item: StoryItem, embedding: np.ndarray) -> None:
+    def _join(self, story_id: int, member: Member) -> None:
         story = self._stories.get(story_id)
         if story is None:
             story = Story(
                 id=story_id,
                 total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
                 size=0,
-                first_seen=item.published,
-                last_seen=item.published,
+                first_seen=member.published,
+                last_seen=member.published,
                 entities=Counter(),
-                keys=[],
-                retires_at=item.published,
+                members=[],
+                retires_at=member.published,
             )
             self._stories[story_id] = story
         else:
             self._index.remove(story_id)
-        story.total += embedding
+        story.total += member.embedding
         story.size += 1
-        story.first_seen = min(story.first_seen, item.published)
-        story.last_seen = max(story.last_seen, item.published)
+        story.first_seen = min(story.first_seen, member.published)
+        story.last_seen = max(story.last_seen, member.published)
         story.retires_at = story.last_seen + story.lifetime(self.config)
-        story.keys.append(item.key)
-        story.entities.update(set(item.entities))
+        story.members.append(member)
+        story.entities.update(member.entities)
         self._index.add(story_id, story.centroid())
-        for slug in set(item.entities):
+        for slug in member.entities:
             stories = self._by_entity.setdefault(slug, {})
             stories.pop(story_id, None)
             stories[story_id] = None
-        self._story_of_key[item.key] = story_id
+        self._story_of_key[member.key] = story_id
         heapq.heappush(self._expiry, (story.retires_at, story_id))
+
+    def _rebuild(self, story_id: int, members: list[Member]) -> None:
+        """Replaces a story's members, recomputing its mean, entity counts, span and index entries."""
+        story = self._stories.get(story_id)
+        if story is not None:
+            self._drop(story)
+        for member in sorted(members, key=lambda member: member.published):
+            self._join(story_id, member)
 
     def _retire(self, now: datetime) -> None:
         while self._expiry and self._expiry[0][0] < now:
@@ -238,6 +304,6 @@ class StoryEngine:
                 stories.pop(story.id, None)
                 if not stories:
                     del self._by_entity[slug]
-        for key in story.keys:
-            if self._story_of_key.get(key) == story.id:
-                del self._story_of_key[key]
+        for member in story.members:
+            if self._story_of_key.get(member.key) == story.id:
+                del self._story_of_key[member.key]

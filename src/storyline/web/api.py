@@ -270,20 +270,21 @@ def api_stories(db: Db, limit: Limit = 20) -> StoryList:
 
 @router.get("/api/stories/{story_id}", response_model=StoryDetail, responses=NOT_FOUND, tags=["stories"])
 def api_story(story_id: RowId, db: Db) -> StoryDetail:
-    story = queries.get_story(db, story_id)
+    """A story merged into an older one answers with that one (its ``id`` tells the client the new id)."""
+    story = queries.get_surviving_story(db, story_id)
     if story is None:
         raise HTTPException(status_code=404, detail="no story with that id")
     try:
-        analysis = refresh_story_analysis(db, story_id)
+        analysis = refresh_story_analysis(db, story.id)
         db.commit()
     except StorylineError as exc:
         db.rollback()
-        log.warning("story analysis failed", story=story_id, error=str(exc))
+        log.warning("story analysis failed", story=story.id, error=str(exc))
         analysis = story.analysis
     return StoryDetail(
         **story_item(story).model_dump(),
-        articles=[article_item(row) for row in queries.story_articles(db, story_id)],
-        hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story_id)],
+        articles=[article_item(row) for row in queries.story_articles(db, story.id)],
+        hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story.id)],
         analysis=analysis,
     )
 

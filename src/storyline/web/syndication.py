@@ -133,7 +133,8 @@ def hashtag_feed(request: Request, name: str, db: Db) -> Response:
 def story_feed(request: Request, name: str, db: Db) -> Response:
     key, fmt = split_format(name)
     story_id = parse_row_id(key)
-    story = queries.get_story(db, story_id) if story_id is not None else None
+    # a merged story's subscribers keep getting its coverage, now under the surviving story
+    story = queries.get_surviving_story(db, story_id) if story_id is not None else None
     if story is None:
         raise HTTPException(status_code=404, detail="We have no story with that id.")
     articles = [a for a in reversed(queries.story_articles(db, story.id)) if a.duplicate_of_id is None][:FEED_SIZE]

@@ -24,7 +24,15 @@ from storyline.domain import ArticleInput
 from storyline.errors import BlockedURLError, ConfigError, FetchError, InputError, RobotsDisallowedError
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
-from storyline.pipeline import Analyzed, BatchResult, Processor, analyze_inputs, rebuild_engine, store_processed
+from storyline.pipeline import (
+    Analyzed,
+    BatchResult,
+    Processor,
+    analyze_inputs,
+    rebuild_engine,
+    refine_stories,
+    store_processed,
+)
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Article as ArticleRow
@@ -187,7 +195,8 @@ def _writer_processor(session: Session) -> Processor:
 
 
 def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> int:
-    """Places and stores the articles not stored yet, in one transaction; returns how many were stored."""
+    """Places and stores the articles not stored yet, then refines the stories when due, in one transaction;
+    returns how many articles were stored."""
     processor = _writer_processor(session)
     by_url = {one.article.url: one for one in analyzed}
     known = queries.existing_urls(session, list(by_url))
@@ -195,6 +204,7 @@ def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> int:
     if stored:
         session.flush()
         _state.last_article_id = max(row.id for row in stored)
+    refine_stories(session, processor)
     return len(stored)
 
 
