@@ -233,7 +233,8 @@ def run(
 def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: Progress | None = None) -> dict:
     """Rows per second of placement alone as the corpus grows: the dev rows replayed again and again, each
     pass shifted later by the span of the set, with titles marked and embeddings jittered so a pass neither
-    copies nor exactly repeats the one before. Flat rates mean retirement keeps each placement's cost bounded."""
+    copies nor exactly repeats the one before. The refinement pass runs as it does on the story writer and is
+    timed with placement. Flat rates mean retirement keeps each placement's cost bounded."""
     from storyline.pipeline import story_item
 
     report = progress or _noop
@@ -246,6 +247,8 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
     done_overall, total_overall = 0, sum(sizes)
     for size in sizes:
         engine = StoryEngine()
+        refiner = Refiner()
+        merges = splits = 0
         seconds = 0.0
         for position in range(size):
             cycle, index = divmod(position, len(prepared.rows))
@@ -262,7 +265,9 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
             item: StoryItem = story_item(article, embedding.astype(np.float32), prepared.entities[index])
             started = time.perf_counter()
             engine.add(item)
+            refinement = refiner.refine_if_due(engine)
             seconds += time.perf_counter() - started
+            merges, splits = merges + len(refinement.merges), splits + len(refinement.splits)
             done_overall += 1
             if done_overall % 1000 == 0:
                 report(done_overall, total_overall)
@@ -272,6 +277,8 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
             "rows_per_s": round(size / seconds, 1) if seconds else None,
             "live_stories": engine.live_stories,
             "index_size": engine.index_size,
+            "merges": merges,
+            "splits": splits,
         }
     report(total_overall, total_overall)
     return {"sizes": results}
