@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, and_, delete, func, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
 
 from storyline.store.models import (
     Article,
@@ -81,6 +81,21 @@ def get_article(session: Session, public_id: str) -> Article | None:
     return session.scalar(query)
 
 
+def article_for_page(session: Session, public_id: str) -> Article | None:
+    """The article with everything its page shows (outlet, story, hashtags) in one round trip; without the
+    embedding, which no page shows."""
+    query = (
+        select(Article)
+        .where(Article.public_id == public_id)
+        .options(
+            defer(Article.embedding),
+            joinedload(Article.story),
+            joinedload(Article.hashtags).joinedload(ArticleEntity.entity),
+        )
+    )
+    return session.scalars(query).unique().one_or_none()
+
+
 def get_article_by_url(session: Session, url: str) -> Article | None:
     return session.scalar(select(Article).where(Article.url == url))
 
@@ -119,6 +134,31 @@ def latest_articles(
 
 def story_articles(session: Session, story_id: int) -> list[Article]:
     query = select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    return list(session.scalars(query))
+
+
+# What a coverage list shows of each article: its bodies, sentences and embeddings stay in the database.
+_COVERAGE_COLUMNS = (
+    Article.id,
+    Article.public_id,
+    Article.url,
+    Article.title,
+    Article.language,
+    Article.published_at,
+    Article.outlet_id,
+    Article.story_id,
+    Article.duplicate_of_id,
+)
+
+
+def story_coverage(session: Session, story_id: int) -> list[Article]:
+    """The story's articles, oldest first, loaded with only the columns a coverage list shows."""
+    query = (
+        select(Article)
+        .where(Article.story_id == story_id)
+        .options(load_only(*_COVERAGE_COLUMNS))
+        .order_by(Article.published_at, Article.id)
+    )
     return list(session.scalars(query))
 
 

@@ -73,7 +73,7 @@ def home_page(request: Request, db: Db) -> HTMLResponse:
 
 @router.get("/{lang}/article/{public_id}", name="article")
 def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLResponse:
-    row = queries.get_article(db, public_id)
+    row = queries.article_for_page(db, public_id)
     if row is None:
         raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
     if lang != language_code(row.language):
@@ -83,7 +83,7 @@ def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLRes
 
 def article_context(db: Session, row: Article) -> dict:
     article, analysis = row_to_domain(row)
-    story = queries.get_story(db, row.story_id) if row.story_id is not None else None
+    story = row.story
     # Only the cached story analysis: computing it belongs to the story page and the background refresher.
     story_payload = story.analysis if story is not None else None
     comments = queries.article_comments(db, row.id)
