@@ -20,7 +20,7 @@ from storyline.store.models import Article
 from storyline.web import views
 from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, verify_csrf
 from storyline.web.templating import article_path
-from storyline.web.text import body_paragraphs, language_code, safe_http_url
+from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
 log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
@@ -93,7 +93,7 @@ def article_context(db: Session, row: Article) -> dict:
         "article": row,
         "image_url": safe_http_url(row.image_url),
         "original_url": safe_http_url(row.url),
-        "paragraphs": body_paragraphs(row.text, sentences),
+        "body_html": body_html(body_paragraphs(row.text, sentences)),
         "summary": [(i, sentences[i]) for i in analysis.summary if 0 <= i < len(sentences)],
         "quotes": analysis.quotes,
         "figures": analysis.figures,

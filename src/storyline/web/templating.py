@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from storyline.store.models import Article
 from storyline.web import text
@@ -22,6 +23,13 @@ def article_path(article: Article) -> str:
 
 def iso_time(moment: datetime | None) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds") if moment else ""
+
+
+def time_element(moment: datetime) -> Markup:
+    """A ``<time>`` reading "3 hours ago", exact on hover and for machines. A Python helper, not a macro: it is
+    called once per listed article, and a Jinja macro call costs several times the work it does."""
+    exact = iso_time(moment)
+    return Markup('<time datetime="%s" title="%s">%s</time>') % (exact, exact, text.relative_time(moment))
 
 
 def _context(request: Request) -> dict:
@@ -48,12 +56,11 @@ def make_templates() -> Jinja2Templates:
     # Strings are marked for translation now; a catalogue can be installed later without touching templates.
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        reltime=text.relative_time,
         isotime=iso_time,
         date=text.absolute_date,
         safe_url=text.safe_http_url,
         comment_html=text.render_comment,
         json_ld=text.json_ld,
     )
-    env.globals.update(article_path=article_path, language_code=text.language_code)
+    env.globals.update(article_path=article_path, language_code=text.language_code, when=time_element)
     return Jinja2Templates(env=env, context_processors=[_context])
