@@ -80,6 +80,12 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     return app
 
 
+def create_app_from_environment() -> FastAPI:
+    """The app for one of several server processes (``storyline serve --workers``): settings from the
+    environment, the schema already migrated by the parent."""
+    return create_app(Runtime.open(run_migrations=False))
+
+
 async def _attach_session(request: Request, runtime: Runtime) -> None:
     codec: SessionCodec = request.app.state.codec
     session = codec.loads(request.cookies.get(SESSION_COOKIE))
