@@ -6,11 +6,12 @@ import asyncio
 from urllib.parse import urlsplit
 
 import pytest
+from anyio.to_thread import current_default_thread_limiter
 from fastapi.testclient import TestClient
 
 from storyline.config import get_settings
 from storyline.evals.bench import _KeepAliveClient
-from storyline.web.app import create_app_from_environment
+from storyline.web.app import create_app, create_app_from_environment
 
 
 @pytest.fixture
@@ -43,3 +44,9 @@ def test_keep_alive_client_reads_each_answer_whole_on_one_connection(client, see
             await connection.close()
 
     assert asyncio.run(statuses()) == [200, 404, 200, 200]
+
+
+def test_handler_threads_follow_the_setting(sqlite_runtime):
+    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_threads": 3})
+    with TestClient(create_app(sqlite_runtime)) as client:
+        assert client.portal.call(lambda: current_default_thread_limiter().total_tokens) == 3

@@ -355,6 +355,7 @@ def bench_web(
         "connections": connections,
         "seconds_each": seconds,
         "workers": workers,
+        "web_threads": Settings().web_threads,
         "client": "asyncio streams, HTTP/1.1 keep-alive",
         "cpus": os.cpu_count(),
     }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio.to_thread import current_default_thread_limiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -42,7 +45,13 @@ ERROR_TITLES = {
 
 
 def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def handler_threads(_app: FastAPI) -> AsyncIterator[None]:
+        current_default_thread_limiter().total_tokens = runtime.settings.web_threads
+        yield
+
     app = FastAPI(
+        lifespan=handler_threads,
         title="Storyline",
         description="News from many outlets, grouped into stories, with AI output that cites its sources.",
         version="0.1.0",
