@@ -202,14 +202,29 @@ def analyze(
         console.print(f"  {story['summary']}")
 
 
-def _serve(runtime, host: str, port: int, poll_feeds: bool) -> None:
+def _serve(runtime, host: str, port: int, poll_feeds: bool, workers: int = 1) -> None:
     import uvicorn
 
     from storyline.web.app import create_app
+    from storyline.web.security import secret_key
 
     if poll_feeds:
         threading.Thread(target=_poll_forever, args=(runtime,), daemon=True, name="poller").start()
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", proxy_headers=False)
+        return
+    # Worker processes build their own app from the same environment. The schema is already migrated (by
+    # ``runtime``), and the session key must exist before they start, or each would generate its own.
+    secret_key(runtime.settings)
+    uvicorn.run(
+        "storyline.web.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 def _poll_forever(runtime) -> None:
@@ -230,9 +245,17 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     poll_feeds: Annotated[bool, typer.Option("--poll/--no-poll", help="Poll feeds in the background.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes, to use more than one CPU. Rate limits (login, registration, comments, ask) are "
+            "counted per process, so each allows up to this many times its limit.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the site and the JSON API."""
-    _serve(_runtime(), host, port, poll_feeds)
+    _serve(_runtime(), host, port, poll_feeds, workers)
 
 
 @app.command()
@@ -400,6 +423,7 @@ def bench_web(
     articles: Annotated[int, typer.Option(min=1)] = 100_000,
     connections: Annotated[int, typer.Option(min=1)] = 50,
     seconds: Annotated[float, typer.Option(min=1)] = 20.0,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (storyline serve --workers).")] = 1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Article pages against a bare endpoint of the same server, under concurrent load."""
@@ -408,7 +432,12 @@ def bench_web(
     with _progress() as progress:
         task = progress.add_task("generate", total=articles)
         result = bench.bench_web(
-            database, articles, connections, seconds, lambda done, total: progress.update(task, completed=done)
+            database,
+            articles,
+            connections,
+            seconds,
+            workers,
+            lambda done, total: progress.update(task, completed=done),
         )
     _print_result(result, as_json)
 

@@ -40,8 +40,12 @@ class Settings(BaseSettings):
 
     embedding_model: str = "all-MiniLM-L6-v2"
     poll_on_run: bool = True
+    # Threads a server process runs request handlers in. Under load, CPU-bound pages on SQLite answer sooner
+    # with fewer (less contention for the GIL), but slow handlers (ask, a story's first analysis) hold one
+    # each while pages wait: hence anyio's default of 40 unless a deployment measures otherwise.
+    web_threads: int = 40
 
-    @field_validator("fetch_max_bytes", "fetch_max_redirects")
+    @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:

@@ -2,7 +2,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from storyline.web.templating import time_element
 from storyline.web.text import (
+    Span,
+    body_html,
     body_paragraphs,
     json_ld,
     language_code,
@@ -73,6 +76,24 @@ def test_body_paragraphs_fall_back_to_one_paragraph_a_sentence_when_sentences_do
 
 def test_body_paragraphs_without_sentences_keep_paragraphs():
     assert [[s.text for s in p] for p in body_paragraphs("A\n\nB", [])] == [["A"], ["B"]]
+
+
+def test_body_html_anchors_sentences_and_escapes_every_text():
+    paragraphs = [
+        [Span('<img src=x onerror="alert(1)">.', 0), Span("Tom & Jerry.", 1)],
+        [Span("<b>Unanchored</b>", None)],
+    ]
+    assert body_html(paragraphs) == (
+        '<p><span id="s0" class="sentence">&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.</span> '
+        '<span id="s1" class="sentence">Tom &amp; Jerry.</span></p>\n'
+        "<p>&lt;b&gt;Unanchored&lt;/b&gt;</p>"
+    )
+
+
+def test_time_element_is_exact_for_machines_and_relative_for_readers():
+    moment = datetime.now(timezone.utc) - timedelta(hours=3)
+    exact = moment.isoformat(timespec="seconds")
+    assert time_element(moment) == f'<time datetime="{exact}" title="{exact}">3 hours ago</time>'
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ Progress = Callable[[int, int], None]
 
 INGEST_BATCH = 64
 WEB_WARMUP_S = 2.0
+WEB_SINGLE_CONNECTION_S = 5.0
 SERVER_START_TIMEOUT_S = 120.0
 GENERATE_CHUNK = 5_000
 
@@ -227,67 +228,146 @@ def _wait_ready(base: str, server: subprocess.Popen) -> None:
     raise RuntimeError("bench: server did not become ready")
 
 
-async def _drive(base: str, paths: Sequence[str], connections: int, seconds: float) -> list[float]:
+class _KeepAliveClient:
+    """One HTTP/1.1 keep-alive connection that sends GETs and reads whole ``Content-Length`` answers.
+
+    A general client such as httpx spends several times the server's CPU on building requests and parsing
+    answers; on a shared machine that CPU is taken from the server, which in production has its clients
+    elsewhere. This does the least a correct client must: status, headers, and every byte of the body."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self._reader, self._writer, self._host = reader, writer, host
+
+    @classmethod
+    async def connect(cls, host: str, port: int) -> _KeepAliveClient:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def get(self, path: str) -> int:
+        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\n\r\n".encode("ascii"))
+        status_line = await self._reader.readline()
+        if not status_line:
+            raise RuntimeError("bench: the server closed a keep-alive connection")
+        length = None
+        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"bench: {path} answered without Content-Length")
+        await self._reader.readexactly(length)
+        return int(status_line.split(b" ", 2)[1])
+
+    async def close(self) -> None:
+        self._writer.close()
+        await self._writer.wait_closed()
+
+
+async def _drive(host: str, port: int, paths: Sequence[str], connections: int, seconds: float) -> list[float]:
     """``connections`` clients request ``paths`` round-robin for ``seconds``; returns latencies of 200s."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def one_client(offset: int) -> None:
-            nonlocal errors
-            index = offset
+    async def one_client(offset: int) -> None:
+        nonlocal errors
+        client = await _KeepAliveClient.connect(host, port)
+        index = offset
+        try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.get(paths[index % len(paths)])
-                if response.status_code == 200:
+                if await client.get(paths[index % len(paths)]) == 200:
                     latencies.append(time.perf_counter() - started)
                 else:
                     errors += 1
                 index += connections
+        finally:
+            await client.close()
 
-        await asyncio.gather(*(one_client(i) for i in range(connections)))
+    await asyncio.gather(*(one_client(i) for i in range(connections)))
     if errors:
         raise RuntimeError(f"bench: {errors} requests did not answer 200")
     return latencies
 
 
+def _process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its direct children (the ``--workers`` processes), from
+    /proc (Linux). Unlike requests per second, this does not depend on what else the machine is running."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: fields are counted after its closing one.
+            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        process_id, parent_id = int(stat.parent.name), int(fields[1])
+        if pid in (process_id, parent_id):
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(server_pid: int, drive) -> tuple[list[float], float]:
+    """Latencies of one load phase, and the server's CPU milliseconds per answered request during it."""
+    cpu_before = _process_tree_cpu_s(server_pid)
+    latencies = asyncio.run(drive)
+    cpu_ms = (_process_tree_cpu_s(server_pid) - cpu_before) * 1000
+    return latencies, round(cpu_ms / max(len(latencies), 1), 2)
+
+
+def _percentile_ms(latencies: Sequence[float], percent: float) -> float:
+    return round(float(np.percentile(np.array(latencies) * 1000, percent)), 1)
+
+
 def bench_web(
-    database: Path, articles: int = 100_000, connections: int = 50, seconds: float = 20.0, progress: Progress = _noop
+    database: Path,
+    articles: int = 100_000,
+    connections: int = 50,
+    seconds: float = 20.0,
+    workers: int = 1,
+    progress: Progress = _noop,
 ) -> dict:
+    """Throughput and latency of article pages, and of ``/healthz`` driven by the same client, plus the page
+    latency with one connection: what a page costs without queueing behind the other connections' pages."""
     database_url = f"sqlite:///{database}"
     in_db = generate_database(database_url, articles, progress)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    host, port = "127.0.0.1", _free_port()
     env = dict(os.environ, STORYLINE_DATABASE_URL=database_url)
     server = subprocess.Popen(
-        [sys.executable, "-m", "storyline.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "storyline.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_ready(base, server)
+        _wait_ready(f"http://{host}:{port}", server)
         rng = random.Random(1)
         pages = [f"/en/article/gen{rng.randint(1, in_db):09d}" for _ in range(5000)]
-        asyncio.run(_drive(base, pages[:200], connections, WEB_WARMUP_S))
-        page_latencies = asyncio.run(_drive(base, pages, connections, seconds))
-        baseline_latencies = asyncio.run(_drive(base, ["/healthz"], connections, seconds))
+        asyncio.run(_drive(host, port, pages[:200], connections, WEB_WARMUP_S))
+        page_latencies, page_cpu_ms = _measured(server.pid, _drive(host, port, pages, connections, seconds))
+        baseline_latencies, baseline_cpu_ms = _measured(
+            server.pid, _drive(host, port, ["/healthz"], connections, seconds)
+        )
+        single_latencies = asyncio.run(_drive(host, port, pages, 1, WEB_SINGLE_CONNECTION_S))
     finally:
         server.terminate()
         server.wait(timeout=30)
     page_rps = len(page_latencies) / seconds
     baseline_rps = len(baseline_latencies) / seconds
-    milliseconds = np.array(page_latencies) * 1000
     return {
         "page_rps": round(page_rps, 1),
         "baseline_rps": round(baseline_rps, 1),
         "ratio": round(page_rps / baseline_rps, 3),
-        "p50_ms": round(float(np.percentile(milliseconds, 50)), 1),
-        "p99_ms": round(float(np.percentile(milliseconds, 99)), 1),
+        "p50_ms": _percentile_ms(page_latencies, 50),
+        "p99_ms": _percentile_ms(page_latencies, 99),
+        "baseline_p99_ms": _percentile_ms(baseline_latencies, 99),
+        "single_connection_p50_ms": _percentile_ms(single_latencies, 50),
+        "server_cpu_ms_per_page": page_cpu_ms,
+        "server_cpu_ms_per_baseline": baseline_cpu_ms,
         "articles_in_db": in_db,
         "connections": connections,
         "seconds_each": seconds,
+        "workers": workers,
+        "web_threads": Settings().web_threads,
+        "client": "asyncio streams, HTTP/1.1 keep-alive",
         "cpus": os.cpu_count(),
     }

@@ -121,6 +121,7 @@ class Article(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
+    story: Mapped[Story | None] = relationship()
     hashtags: Mapped[list["ArticleEntity"]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="ArticleEntity.rank"
     )

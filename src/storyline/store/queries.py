@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, delete, func, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, and_, bindparam, delete, func, select, text, update
+from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
 
 from storyline.store.models import (
     Article,
@@ -81,6 +81,25 @@ def get_article(session: Session, public_id: str) -> Article | None:
     return session.scalar(query)
 
 
+# The article page's statements are built once, with bound parameters: composing a statement and computing its
+# cache key took longer than SQLite took to run it.
+_ARTICLE_FOR_PAGE = (
+    select(Article)
+    .where(Article.public_id == bindparam("public_id"))
+    .options(
+        defer(Article.embedding),
+        joinedload(Article.story),
+        joinedload(Article.hashtags).joinedload(ArticleEntity.entity),
+    )
+)
+
+
+def article_for_page(session: Session, public_id: str) -> Article | None:
+    """The article with everything its page shows (outlet, story, hashtags) in one round trip; without the
+    embedding, which no page shows."""
+    return session.scalars(_ARTICLE_FOR_PAGE, {"public_id": public_id}).unique().one_or_none()
+
+
 def get_article_by_url(session: Session, url: str) -> Article | None:
     return session.scalar(select(Article).where(Article.url == url))
 
@@ -120,6 +139,32 @@ def latest_articles(
 def story_articles(session: Session, story_id: int) -> list[Article]:
     query = select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
     return list(session.scalars(query))
+
+
+# What a coverage list shows of each article: its bodies, sentences and embeddings stay in the database.
+_STORY_COVERAGE = (
+    select(Article)
+    .where(Article.story_id == bindparam("story_id"))
+    .options(
+        load_only(
+            Article.id,
+            Article.public_id,
+            Article.url,
+            Article.title,
+            Article.language,
+            Article.published_at,
+            Article.outlet_id,
+            Article.story_id,
+            Article.duplicate_of_id,
+        )
+    )
+    .order_by(Article.published_at, Article.id)
+)
+
+
+def story_coverage(session: Session, story_id: int) -> list[Article]:
+    """The story's articles, oldest first, loaded with only the columns a coverage list shows."""
+    return list(session.scalars(_STORY_COVERAGE, {"story_id": story_id}))
 
 
 def count_articles(session: Session) -> int:
@@ -356,9 +401,13 @@ def comment_counts(session: Session, article_ids: Sequence[int]) -> dict[int, in
     return {article_id: count for article_id, count in session.execute(query)}
 
 
+_ARTICLE_COMMENTS = (
+    select(Comment).where(Comment.article_id == bindparam("article_id")).order_by(Comment.created_at, Comment.id)
+)
+
+
 def article_comments(session: Session, article_id: int) -> list[Comment]:
-    query = select(Comment).where(Comment.article_id == article_id).order_by(Comment.created_at, Comment.id)
-    return list(session.scalars(query))
+    return list(session.scalars(_ARTICLE_COMMENTS, {"article_id": article_id}))
 
 
 def delete_article_entities(session: Session, article_id: int) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio.to_thread import current_default_thread_limiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storyline.runtime import Runtime
 from storyline.store import community, transaction
@@ -40,7 +45,13 @@ ERROR_TITLES = {
 
 
 def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def handler_threads(_app: FastAPI) -> AsyncIterator[None]:
+        current_default_thread_limiter().total_tokens = runtime.settings.web_threads
+        yield
+
     app = FastAPI(
+        lifespan=handler_threads,
         title="Storyline",
         description="News from many outlets, grouped into stories, with AI output that cites its sources.",
         version="0.1.0",
@@ -57,27 +68,59 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     for module in (api, syndication, auth, comments, pages):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def sessions_and_headers(request: Request, call_next) -> Response:
-        await _attach_session(request, runtime)
-        response = await call_next(request)
-        session: WebSession = request.state.session
-        if session.dirty:
-            response.set_cookie(
-                SESSION_COOKIE,
-                request.app.state.codec.dumps(session),
-                max_age=SESSION_MAX_AGE_S,
-                httponly=True,
-                samesite="lax",
-                secure=request.url.scheme == "https",
-            )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SessionsAndHeaders, runtime=runtime)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     return app
+
+
+class SessionsAndHeaders:
+    """Attaches the visitor's session and user to each request; on the way out, writes the session cookie when
+    it changed, and the security headers. Plain ASGI rather than ``@app.middleware("http")``, whose task group
+    and streams a request cost more than the whole answer of a bare endpoint."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        await _attach_session(request, self.runtime)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                session: WebSession = request.state.session
+                if session.dirty:
+                    headers.append("set-cookie", _session_cookie(request, session))
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _session_cookie(request: Request, session: WebSession) -> str:
+    """The ``Set-Cookie`` value, formatted by Starlette so its quoting and attributes stay Starlette's."""
+    carrier = Response()
+    carrier.set_cookie(
+        SESSION_COOKIE,
+        request.app.state.codec.dumps(session),
+        max_age=SESSION_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return carrier.headers["set-cookie"]
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for one of several server processes (``storyline serve --workers``): settings from the
+    environment, the schema already migrated by the parent."""
+    return create_app(Runtime.open(run_migrations=False))
 
 
 async def _attach_session(request: Request, runtime: Runtime) -> None:

@@ -20,7 +20,7 @@ from storyline.store.models import Article
 from storyline.web import views
 from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, verify_csrf
 from storyline.web.templating import article_path
-from storyline.web.text import body_paragraphs, language_code, safe_http_url
+from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
 log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
@@ -73,7 +73,7 @@ def home_page(request: Request, db: Db) -> HTMLResponse:
 
 @router.get("/{lang}/article/{public_id}", name="article")
 def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLResponse:
-    row = queries.get_article(db, public_id)
+    row = queries.article_for_page(db, public_id)
     if row is None:
         raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
     if lang != language_code(row.language):
@@ -83,7 +83,7 @@ def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLRes
 
 def article_context(db: Session, row: Article) -> dict:
     article, analysis = row_to_domain(row)
-    story = queries.get_story(db, row.story_id) if row.story_id is not None else None
+    story = row.story
     # Only the cached story analysis: computing it belongs to the story page and the background refresher.
     story_payload = story.analysis if story is not None else None
     comments = queries.article_comments(db, row.id)
@@ -93,7 +93,7 @@ def article_context(db: Session, row: Article) -> dict:
         "article": row,
         "image_url": safe_http_url(row.image_url),
         "original_url": safe_http_url(row.url),
-        "paragraphs": body_paragraphs(row.text, sentences),
+        "body_html": body_html(body_paragraphs(row.text, sentences)),
         "summary": [(i, sentences[i]) for i in analysis.summary if 0 <= i < len(sentences)],
         "quotes": analysis.quotes,
         "figures": analysis.figures,

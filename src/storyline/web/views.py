@@ -65,7 +65,7 @@ def related_coverage(session: Session, article: Article) -> tuple[list[Coverage]
     that carry a syndicated copy of this one."""
     if article.story_id is None:
         return [], []
-    coverage = collapse_duplicates(queries.story_articles(session, article.story_id))
+    coverage = collapse_duplicates(queries.story_coverage(session, article.story_id))
     own = next((item.also_in for item in coverage if item.article.id == article.id), [])
     others = [item for item in coverage if item.article.id != article.id]
     others.sort(key=lambda item: (item.article.outlet_id == article.outlet_id, -item.article.published_at.timestamp()))
