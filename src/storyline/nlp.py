@@ -57,7 +57,8 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
 # Bodies parsed recently, kept so that splitting, hashtags, quotes and figures of one batch share one parse.
-PARSE_CACHE_SIZE = 512
+PARSE_CACHE_SIZE = 256
+_NO_TENSOR = np.empty((0,), dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,12 @@ def parse_texts(texts: Sequence[str]) -> list[ParsedText]:
     parsed: dict[str, list["Doc"]] = {text: [] for text in missing}
     pieces = [(text, paragraph) for text in missing for paragraph in paragraphs(text)]
     for (text, _), doc in zip(pieces, get_spacy().pipe(paragraph for _, paragraph in pieces), strict=True):
-        parsed[text].extend(sentence.as_doc() for sentence in doc.sents if sentence.text.strip())
+        for sentence in doc.sents:
+            if sentence.text.strip():
+                sentence_doc = sentence.as_doc()
+                # No feature reads tok2vec's output; kept, it would be most of the cache's memory.
+                sentence_doc.tensor = _NO_TENSOR
+                parsed[text].append(sentence_doc)
     with _lock:
         for text in texts:
             if text in _parsed:
