@@ -94,3 +94,5 @@ class StoryAnalysis:
     quotes: list[dict]
     figures: list[dict]
     exclusives: dict[str, list[Citation]]  # outlet -> what only it reports
+    # article hashtag slug -> the story-wide entity it names ("casey" -> Louise Casey)
+    renames: dict[str, Hashtag] = field(default_factory=dict)

@@ -435,11 +435,14 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     story = queries.get_story(session, story_id)
     if story is None:
         return None
-    rows = [row for row in queries.story_articles(session, story_id) if row.duplicate_of_id is None]
+    members = queries.story_articles(session, story_id)
+    rows = [row for row in members if row.duplicate_of_id is None]
     if story.analysis is not None and story.analysis_article_count == len(rows):
         return story.analysis
     pairs = [row_to_domain(row) for row in rows]
     analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs])
+    # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
+    queries.rename_article_entities(session, [row.id for row in members], analysis.renames)
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(rows)
     return story.analysis

@@ -33,6 +33,12 @@ def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, t
     assert "1 story analyses brought up to date" in first.output
     with transaction(sqlite_runtime.sessions) as session:
         assert queries.stale_story_ids(session) == []  # the story page need not compute anything for a reader
+        # The Telegraph writes only "Casey": once the story is analysed, every page files it under Louise Casey.
+        (story_id,) = {row.story_id for row in queries.latest_articles(session, limit=10)}
+        slugs = [entity.slug for entity, _ in queries.story_entities(session, story_id, limit=100)]
+        assert "louise-casey" in slugs and "casey" not in slugs
+        casey = queries.get_entity(session, "casey")
+        assert casey is None or queries.entity_articles(session, casey.id) == []
     second = _invoke(sqlite_runtime, "import", str(source))
     assert second.exit_code == 0, second.output
     assert "imported 0, already present 4" in second.output

@@ -41,6 +41,7 @@ def analyze_story(articles: Sequence[Article], analyses: Sequence[ArticleAnalysi
             {key: article.source for key, article in by_key.items()},
         ),
         exclusives=compare.exclusives(list(articles)),
+        renames=renames,
     )
 
 

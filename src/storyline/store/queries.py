@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, and_, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
@@ -20,6 +21,9 @@ from storyline.store.models import (
     Story,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from storyline.domain import Hashtag
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
@@ -290,6 +294,30 @@ def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> E
         session.add(entity)
         session.flush()
     return entity
+
+
+def rename_article_entities(session: Session, article_ids: Sequence[int], renames: dict[str, Hashtag]) -> None:
+    """Points the articles' hashtags at the story-wide entity each alias names ("casey" -> "louise-casey"),
+    adding up mentions where an article already carries both."""
+    aliases = [slug for slug, tag in renames.items() if slug != tag.slug]
+    if not article_ids or not aliases:
+        return
+    query = (
+        select(ArticleEntity)
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
+        .where(ArticleEntity.article_id.in_(article_ids), Entity.slug.in_(aliases))
+    )
+    for link in list(session.scalars(query)):
+        tag = renames[link.entity.slug]
+        target = get_or_create_entity(session, tag.slug, tag.name, tag.kind)
+        kept = session.get(ArticleEntity, (link.article_id, target.id))
+        if kept is None:
+            kept = ArticleEntity(article_id=link.article_id, entity_id=target.id, mentions=0, rank=link.rank)
+            session.add(kept)
+        kept.mentions += link.mentions
+        kept.rank = min(kept.rank, link.rank)
+        session.delete(link)
+    session.flush()
 
 
 def get_entity(session: Session, slug: str) -> Entity | None:
