@@ -1,0 +1,40 @@
+"""The one parse: sentences, their parsed Docs and headlines, shared by every feature."""
+
+from __future__ import annotations
+
+from storyline import nlp
+
+BODY = (
+    "Louise Casey published her report on Monday. Yvette Cooper said an inquiry would follow.\n\n"
+    "The Home Office agreed"
+)
+
+
+def test_sentences_end_at_paragraph_breaks_and_docs_match_them():
+    (parsed,) = nlp.parse_texts([BODY])
+    assert parsed.sentences == (
+        "Louise Casey published her report on Monday.",
+        "Yvette Cooper said an inquiry would follow.",
+        "The Home Office agreed",
+    )
+    assert [doc.text.strip() for doc in parsed.docs] == list(parsed.sentences)
+    assert nlp.split_sentences(BODY) == list(parsed.sentences)
+
+
+def test_sentence_docs_carry_entities_and_dependencies():
+    docs = nlp.parse_texts([BODY])[0].docs
+    assert "Louise Casey" in [ent.text for ent in docs[0].ents]
+    said = next(token for token in docs[1] if token.lower_ == "said")
+    assert [child.text for child in said.children if child.dep_ == "nsubj"] == ["Cooper"]
+
+
+def test_a_text_is_parsed_once_and_then_served_from_the_cache():
+    first = nlp.parse_texts([BODY])[0]
+    assert nlp.parse_texts(["Something else entirely.", BODY])[1] is first
+
+
+def test_a_headline_of_two_sentences_is_one_doc():
+    doc = nlp.parse_headline("Casey report published. Cooper promises inquiry")
+    assert doc.text.startswith("Casey report published.")
+    assert {"Casey", "Cooper"} <= {ent.text for ent in doc.ents}
+    assert len(nlp.parse_headline("")) == 0
