@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.engine import StoryEngine, StoryItem
-from storyline.stories.refine import Merge, RefineConfig, Refiner, refine
+from storyline.stories.refine import Merge, RefineConfig, Refiner, refine, title_overlap, title_words
 
 # One event told by several outlets within the hour, headlines reworded.
 GOX = [
@@ -221,3 +223,32 @@ def test_merge_refuses_to_let_a_younger_story_absorb_an_older_one(items):
     engine = engine_with([items["gox-early"], items["gox-late"]])
     with pytest.raises(ValueError):
         engine.merge(2, 1)
+
+
+def _pairwise_title_overlap(a, b) -> float:
+    """The definition, pair by pair: best headline word Jaccard between different outlets."""
+    best = 0.0
+    for left in a.members:
+        for right in b.members:
+            if left.source != right.source:
+                x, y = title_words(left.title), title_words(right.title)
+                best = max(best, len(x & y) / len(x | y) if x or y else 0.0)
+    return best
+
+
+def test_title_overlap_scores_every_pair_of_other_outlets_exactly():
+    words = "casey report inquiry grooming gangs home office cooper national review police".split()
+    rng = random.Random(3)
+
+    def story(size: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            members=[
+                SimpleNamespace(title=" ".join(rng.sample(words, rng.randint(0, 6))), source=rng.choice("ABC"))
+                for _ in range(size)
+            ]
+        )
+
+    pairs = [(story(rng.randint(1, 12)), story(rng.randint(1, 12))) for _ in range(300)]
+    assert [title_overlap(a, b) for a, b in pairs] == [_pairwise_title_overlap(a, b) for a, b in pairs]
+    same_outlet = SimpleNamespace(members=[SimpleNamespace(title="Casey report", source="A")])
+    assert title_overlap(same_outlet, same_outlet) == 0.0

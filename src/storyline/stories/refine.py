@@ -95,10 +95,6 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(TITLE_WORD.findall(title.casefold()))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
-
-
 def salient_entities(story: Story, share: float) -> set[str]:
     """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
     article mentions in passing."""
@@ -111,14 +107,29 @@ def shared_entities(a: Story, b: Story, share: float) -> int:
 
 def title_overlap(a: Story, b: Story) -> float:
     """Word Jaccard of the closest pair of headlines written by different outlets: the same headline
-    reworded by a second outlet is evidence; the same outlet repeating itself is not."""
-    best = 0.0
-    for left in a.members:
-        left_words = title_words(left.title)
-        for right in b.members:
-            if left.source != right.source:
-                best = max(best, jaccard(left_words, title_words(right.title)))
-    return best
+    reworded by a second outlet is evidence; the same outlet repeating itself is not.
+
+    Every pair is scored at once as word-incidence matrices: pair by pair in Python it was most of the
+    refinement's time, growing with the product of the two stories' sizes."""
+    left_words = [title_words(member.title) for member in a.members]
+    right_words = [title_words(member.title) for member in b.members]
+    vocabulary = {word: index for index, word in enumerate(set().union(*left_words, *right_words))}
+    left, right = _incidence(left_words, vocabulary), _incidence(right_words, vocabulary)
+    shared = left @ right.T
+    union = left.sum(axis=1)[:, None] + right.sum(axis=1)[None, :] - shared
+    scores = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+    other_outlet = np.not_equal.outer(
+        np.array([member.source for member in a.members], dtype=object),
+        np.array([member.source for member in b.members], dtype=object),
+    )
+    return float(scores[other_outlet].max(initial=0.0))
+
+
+def _incidence(headlines: list[frozenset[str]], vocabulary: dict[str, int]) -> np.ndarray:
+    matrix = np.zeros((len(headlines), len(vocabulary)), dtype=np.float64)
+    for row, words in enumerate(headlines):
+        matrix[row, [vocabulary[word] for word in words]] = 1.0
+    return matrix
 
 
 def lull_between(a: Story, b: Story) -> timedelta:
