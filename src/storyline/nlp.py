@@ -110,6 +110,8 @@ def parse_headline(text: str) -> "Doc":
     from spacy.tokens import Doc
 
     docs = parse_texts([text])[0].docs
+    if len(docs) == 1:  # the usual headline: no copy, since hashtags, quotes and figures each ask for it
+        return docs[0]
     return Doc.from_docs(list(docs)) if docs else get_spacy().make_doc("")
 
 

@@ -135,10 +135,10 @@ def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[
         except StorylineError as exc:
             log.warning("article rejected", url=item.url, error=str(exc))
             failures.append(Failure(item.url, exc))
-    # One batched parse of every body and headline: splitting and every feature below read it from the cache.
-    nlp.parse_texts([text for _, article in articles for text in (article.text, article.title)])
-    for _, article in articles:
-        article.sentences = nlp.split_sentences(article.text)
+    # One batched parse of every body and headline: the features below read it from the cache.
+    parsed = nlp.parse_texts([article.text for _, article in articles] + [article.title for _, article in articles])
+    for (_, article), body in zip(articles, parsed[: len(articles)], strict=True):
+        article.sentences = list(body.sentences)
     embeddings = nlp.embed([embedding_text(article) for _, article in articles])
     for (item, article), embedding in zip(articles, embeddings, strict=True):
         try:
