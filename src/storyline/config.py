@@ -40,12 +40,15 @@ class Settings(BaseSettings):
 
     embedding_model: str = "all-MiniLM-L6-v2"
     poll_on_run: bool = True
-    # Threads a server process runs request handlers in. Under load, CPU-bound pages on SQLite answer sooner
-    # with fewer (less contention for the GIL), but slow handlers (ask, a story's first analysis) hold one
-    # each while pages wait: hence anyio's default of 40 unless a deployment measures otherwise.
+    # Threads a server process runs request handlers in: anyio's default of 40, because slow handlers (ask, a
+    # story's first analysis) hold one each while they wait.
     web_threads: int = 40
+    # Threads for the read-only pages (home, article, hashtag, section, source), apart from the slow handlers.
+    # Their work is CPU-bound under the GIL: on SQLite one thread answers most pages a second; a database
+    # across the network may want a few more, to overlap round trips.
+    web_page_threads: int = 1
 
-    @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads")
+    @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads", "web_page_threads")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value <= 0:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
+from anyio import to_thread
 from anyio.to_thread import current_default_thread_limiter
 from fastapi.testclient import TestClient
 
+from storyline.cli import tcp_listener
 from storyline.config import get_settings
 from storyline.evals.bench import _KeepAliveClient
 from storyline.web.app import create_app, create_app_from_environment
@@ -50,3 +55,41 @@ def test_handler_threads_follow_the_setting(sqlite_runtime):
     sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_threads": 3})
     with TestClient(create_app(sqlite_runtime)) as client:
         assert client.portal.call(lambda: current_default_thread_limiter().total_tokens) == 3
+
+
+def test_page_threads_follow_the_setting(sqlite_runtime):
+    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_page_threads": 2})
+    assert create_app(sqlite_runtime).state.page_threads.total_tokens == 2
+
+
+def test_read_pages_answer_while_slow_handlers_hold_every_general_thread(sqlite_runtime, seed_into):
+    seed_into(sqlite_runtime)
+    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_threads": 1})
+    release = threading.Event()
+    answers: list[int] = []
+    with TestClient(create_app(sqlite_runtime)) as client:
+        public_id = client.get("/api/articles").json()["items"][0]["id"]
+        # A slow handler (an ask, say) takes the one general thread and keeps it.
+        held = client.portal.start_task_soon(partial(to_thread.run_sync, release.wait))
+        try:
+            reader = threading.Thread(
+                target=lambda: answers.extend(client.get(path).status_code for path in ("/", f"/en/article/{public_id}"))
+            )
+            reader.start()
+            reader.join(timeout=30)
+            assert answers == [200, 200], "a read page waited for the general thread pool"
+        finally:
+            release.set()
+            held.result(timeout=30)
+            reader.join(timeout=30)
+
+
+def test_shared_listener_hands_out_connections_without_nagle():
+    """Nagle's algorithm on a keep-alive connection holds each answer's last segment for the client's delayed
+    ACK: ~40 ms a request once ``serve --workers`` shares one listening socket."""
+    with tcp_listener("127.0.0.1", 0) as listener:
+        listener.listen()
+        with socket.create_connection(listener.getsockname()[:2]):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

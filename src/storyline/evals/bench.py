@@ -370,6 +370,7 @@ def bench_web(
         "seconds_each": seconds,
         "workers": workers,
         "web_threads": Settings().web_threads,
+        "web_page_threads": Settings().web_page_threads,
         "client": "asyncio streams, HTTP/1.1 keep-alive",
         "cpus": os.cpu_count(),
     }

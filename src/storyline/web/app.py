@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import CapacityLimiter
 from anyio.to_thread import current_default_thread_limiter
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -63,6 +64,7 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.limiter = SlidingWindow()
     app.state.limits = limits or RateLimits()
     app.state.templates = make_templates()
+    app.state.page_threads = CapacityLimiter(runtime.settings.web_page_threads)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (api, syndication, auth, comments, pages):

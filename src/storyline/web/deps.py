@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindo
 # Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+T = TypeVar("T")
 
 
 def parse_row_id(text: str) -> int | None:
@@ -45,6 +47,20 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+async def on_page_threads(request: Request, build: Callable[[Session], T]) -> T:
+    """Runs a read-only page's queries and rendering in one trip to the page threads, with its own database
+    session. Those threads are few (``web_page_threads``): such work is CPU-bound under the GIL, and more
+    threads only add contention. Slow handlers (ask, a story's first analysis) stay on the general pool, so
+    they never hold up these pages."""
+    sessions = request.app.state.runtime.sessions
+
+    def work() -> T:
+        with sessions() as session:
+            return build(session)
+
+    return await to_thread.run_sync(work, limiter=request.app.state.page_threads)
 
 
 def web_session(request: Request) -> WebSession:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from storyline.errors import StorylineError
@@ -18,7 +19,7 @@ from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import views
-from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, verify_csrf
+from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, on_page_threads, verify_csrf
 from storyline.web.templating import article_path
 from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
@@ -67,12 +68,20 @@ def check_language(lang: str) -> None:
 
 
 @router.get("/", name="home")
-def home_page(request: Request, db: Db) -> HTMLResponse:
+async def home_page(request: Request) -> Response:
+    return await on_page_threads(request, partial(render_home, request))
+
+
+def render_home(request: Request, db: Session) -> Response:
     return render(request, "home.html", feeds=alternate_feeds("/feeds/home", "Top stories"), **views.home(db))
 
 
 @router.get("/{lang}/article/{public_id}", name="article")
-def article_page(request: Request, lang: str, public_id: str, db: Db) -> HTMLResponse:
+async def article_page(request: Request, lang: str, public_id: str) -> Response:
+    return await on_page_threads(request, partial(render_article, request, lang, public_id))
+
+
+def render_article(request: Request, lang: str, public_id: str, db: Session) -> Response:
     row = queries.article_for_page(db, public_id)
     if row is None:
         raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
@@ -202,7 +211,11 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResp
 
 
 @router.get("/{lang}/hashtag/{slug}", name="hashtag")
-def hashtag_page(request: Request, lang: str, slug: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+async def hashtag_page(request: Request, lang: str, slug: str, page: PageNumber = 1) -> Response:
+    return await on_page_threads(request, partial(render_hashtag, request, lang, slug, page))
+
+
+def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Session) -> Response:
     check_language(lang)
     entity = queries.get_entity(db, slug)
     if entity is None:
@@ -222,7 +235,11 @@ def hashtag_page(request: Request, lang: str, slug: str, db: Db, page: PageNumbe
 
 # A path parameter: a section name with a "/" in it still reaches its page.
 @router.get("/{lang}/section/{name:path}", name="section")
-def section_page(request: Request, lang: str, name: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+async def section_page(request: Request, lang: str, name: str, page: PageNumber = 1) -> Response:
+    return await on_page_threads(request, partial(render_section, request, lang, name, page))
+
+
+def render_section(request: Request, lang: str, name: str, page: int, db: Session) -> Response:
     check_language(lang)
     articles, has_next = paged(lambda limit, offset: queries.latest_articles(db, limit, offset, section=name), page)
     if not articles and page == 1:
@@ -233,7 +250,11 @@ def section_page(request: Request, lang: str, name: str, db: Db, page: PageNumbe
 
 
 @router.get("/{lang}/source/{slug}", name="source")
-def source_page(request: Request, lang: str, slug: str, db: Db, page: PageNumber = 1) -> HTMLResponse:
+async def source_page(request: Request, lang: str, slug: str, page: PageNumber = 1) -> Response:
+    return await on_page_threads(request, partial(render_source, request, lang, slug, page))
+
+
+def render_source(request: Request, lang: str, slug: str, page: int, db: Session) -> Response:
     check_language(lang)
     outlet = queries.get_outlet_by_slug(db, slug)
     if outlet is None:
