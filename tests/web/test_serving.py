@@ -72,9 +72,8 @@ def test_read_pages_answer_while_slow_handlers_hold_every_general_thread(sqlite_
         # A slow handler (an ask, say) takes the one general thread and keeps it.
         held = client.portal.start_task_soon(partial(to_thread.run_sync, release.wait))
         try:
-            reader = threading.Thread(
-                target=lambda: answers.extend(client.get(path).status_code for path in ("/", f"/en/article/{public_id}"))
-            )
+            paths = ("/", f"/en/article/{public_id}")
+            reader = threading.Thread(target=lambda: answers.extend(client.get(path).status_code for path in paths))
             reader.start()
             reader.join(timeout=30)
             assert answers == [200, 200], "a read page waited for the general thread pool"
