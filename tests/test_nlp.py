@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
 from storyline import nlp
 
 BODY = (
@@ -38,3 +41,39 @@ def test_a_headline_of_two_sentences_is_one_doc():
     assert doc.text.startswith("Casey report published.")
     assert {"Casey", "Cooper"} <= {ent.text for ent in doc.ents}
     assert len(nlp.parse_headline("")) == 0
+
+
+def _features(parsed: nlp.ParsedText) -> list:
+    return [
+        (doc.text, [(t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i) for t in doc], [(e.text, e.label_) for e in doc.ents])
+        for doc in parsed.docs
+    ]
+
+
+def test_a_text_parsed_ahead_in_another_process_is_parsed_as_here():
+    nlp._parsed.clear()
+    here = _features(nlp.parse_texts([BODY])[0])
+    nlp._parsed.clear()
+    with nlp.ParseAhead(processes=1) as ahead:
+        ahead.collect(ahead.submit([BODY]))
+    assert BODY in nlp._parsed, "the parse did not reach this process's cache"
+    assert _features(nlp.parse_texts([BODY])[0]) == here
+
+
+def test_nothing_is_parsed_ahead_without_processes_or_of_what_is_cached():
+    nlp._parsed.clear()
+    with nlp.ParseAhead(processes=0) as ahead:
+        assert ahead.submit([BODY]) == []
+    nlp.parse_texts([BODY])
+    with nlp.ParseAhead(processes=1) as ahead:
+        assert ahead.submit([BODY]) == []  # and no process was started for it
+        assert ahead._pool is None
+
+
+def test_a_failed_parse_ahead_leaves_the_text_to_be_parsed_here():
+    nlp._parsed.clear()
+    failed: Future = Future()
+    failed.set_exception(BrokenProcessPool("the parser process died"))
+    nlp.ParseAhead(processes=1).collect([([BODY], failed)])
+    assert BODY not in nlp._parsed
+    assert nlp.parse_texts([BODY])[0].sentences[0] == "Louise Casey published her report on Monday."

@@ -75,23 +75,26 @@ def _batches(lines: Iterator, size: int) -> Iterator[list]:
 def import_jsonl(runtime, path: Path, show_progress: bool = True):
     """Imports a JSON Lines file batch by batch; bad lines are reported and skipped."""
     from storyline.fetch.jsonl import read_jsonl
-    from storyline.pipeline import IngestReport, ingest
+    from storyline.pipeline import IngestReport, ingest_batches
 
     report = IngestReport()
     bad: list[str] = []
     total = sum(1 for _ in path.open("rb"))
     with path.open(encoding="utf-8", errors="replace") as handle, _progress() as progress:
         task = progress.add_task(f"import {path.name}", total=total, visible=show_progress)
-        for batch in _batches(read_jsonl(handle), IMPORT_BATCH):
-            items = []
-            for line_number, item in batch:
-                if isinstance(item, StorylineError):
-                    bad.append(f"line {line_number}: {item}")
-                else:
-                    items.append(item)
-            with runtime.write_lock:
-                ingest(runtime.sessions, runtime.processor, items, report)
-            progress.advance(task, len(batch))
+
+        def good_items() -> Iterator[list]:
+            for batch in _batches(read_jsonl(handle), IMPORT_BATCH):
+                items = []
+                for line_number, item in batch:
+                    if isinstance(item, StorylineError):
+                        bad.append(f"line {line_number}: {item}")
+                        progress.advance(task)
+                    else:
+                        items.append(item)
+                yield items
+
+        ingest_batches(runtime, good_items(), report, on_batch=lambda items: progress.advance(task, len(items)))
     return report, bad
 
 

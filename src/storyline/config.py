@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
 
     embedding_model: str = "all-MiniLM-L6-v2"
+    # Background processes that parse (spaCy) the next batch of an import while the current one is embedded,
+    # analysed and stored; 0 parses in the importing process. Each holds its own copy of the model (~150 MB).
+    parse_processes: int = 1
     poll_on_run: bool = True
     # Threads a server process runs request handlers in: anyio's default of 40, because slow handlers (ask, a
     # story's first analysis) hold one each while they wait.
@@ -53,6 +56,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be positive")
+        return value
+
+    @field_validator("parse_processes")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
         return value
 
     @property

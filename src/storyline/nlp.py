@@ -5,15 +5,19 @@ Both come from PyPI wheels and load offline; nothing here reaches a model hub.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+from storyline.logs import get_logger
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -25,6 +29,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 EMBEDDING_DIM = 384
+log = get_logger("nlp")
 _lock = threading.Lock()
 
 
@@ -82,11 +87,16 @@ def parse_texts(texts: Sequence[str]) -> list[ParsedText]:
 
     One batched pass of the whole pipeline over every paragraph of every text, then each sentence copied out as
     its own Doc: parsing each sentence again on its own cost three times as much. Results are cached by text,
-    so the features that read an article's sentences after it was split parse nothing more.
+    so the features that read an article's sentences after it was split parse nothing more (and texts that
+    ``ParseAhead`` parsed elsewhere are not parsed again).
     """
     missing = list(dict.fromkeys(text for text in texts if text not in _parsed))
-    parsed: dict[str, list["Doc"]] = {text: [] for text in missing}
-    pieces = [(text, paragraph) for text in missing for paragraph in paragraphs(text)]
+    return _remember(_sentence_docs(missing), texts)
+
+
+def _sentence_docs(texts: Sequence[str]) -> dict[str, list["Doc"]]:
+    parsed: dict[str, list["Doc"]] = {text: [] for text in texts}
+    pieces = [(text, paragraph) for text in parsed for paragraph in paragraphs(text)]
     for (text, _), doc in zip(pieces, get_spacy().pipe(paragraph for _, paragraph in pieces), strict=True):
         for sentence in doc.sents:
             if sentence.text.strip():
@@ -94,6 +104,11 @@ def parse_texts(texts: Sequence[str]) -> list[ParsedText]:
                 # No feature reads tok2vec's output; kept, it would be most of the cache's memory.
                 sentence_doc.tensor = _NO_TENSOR
                 parsed[text].append(sentence_doc)
+    return parsed
+
+
+def _remember(parsed: dict[str, list["Doc"]], texts: Sequence[str]) -> list[ParsedText]:
+    """Stores fresh parses in the cache; returns the parses of ``texts``, all of which must be parsed by now."""
     with _lock:
         for text in texts:
             if text in _parsed:
@@ -103,6 +118,60 @@ def parse_texts(texts: Sequence[str]) -> list[ParsedText]:
         while len(_parsed) > max(PARSE_CACHE_SIZE, len(texts)):
             _parsed.popitem(last=False)
         return [_parsed[text] for text in texts]
+
+
+def _parse_to_bytes(texts: Sequence[str]) -> list[list[bytes]]:
+    """In a parser process: each text's sentence Docs, serialised (with the strings they use)."""
+    parsed = _sentence_docs(texts)
+    return [[doc.to_bytes(exclude=["tensor", "user_data"]) for doc in parsed[text]] for text in texts]
+
+
+class ParseAhead:
+    """spaCy in ``processes`` background processes, so that the texts of the next batch are parsed while the
+    current one is embedded, analysed and stored. spaCy runs on one core; the rest of the pipeline does not
+    wait for it. ``processes=0`` parses nothing ahead: ``parse_texts`` then parses each batch when asked.
+
+    ``submit(texts)`` returns a ticket at once; ``collect(ticket)`` waits for those parses and puts them in the
+    cache, where ``parse_texts`` finds them."""
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "ParseAhead":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def submit(self, texts: Sequence[str]) -> list[tuple[list[str], Future]]:
+        missing = [text for text in dict.fromkeys(texts) if text not in _parsed]
+        if not (missing and self._processes):
+            return []
+        if self._pool is None:  # started on first use: an import with nothing new starts no process
+            # Spawned, not forked: a fork would copy this process's torch threads and model memory.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=context, initializer=get_spacy)
+        share = -(-len(missing) // self._processes) or 1
+        chunks = [missing[start : start + share] for start in range(0, len(missing), share)]
+        return [(chunk, self._pool.submit(_parse_to_bytes, chunk)) for chunk in chunks]
+
+    def collect(self, ticket: list[tuple[list[str], Future]]) -> None:
+        from spacy.tokens import Doc
+
+        vocab = get_spacy().vocab
+        for chunk, future in ticket:
+            try:
+                serialised = future.result()
+            except Exception as exc:  # a parser process died: parse_texts will parse these here
+                log.warning("parse ahead failed", texts=len(chunk), error=repr(exc))
+                continue
+            parsed = {
+                text: [Doc(vocab).from_bytes(data) for data in docs]
+                for text, docs in zip(chunk, serialised, strict=True)
+            }
+            _remember(parsed, chunk)
 
 
 def parse_headline(text: str) -> "Doc":

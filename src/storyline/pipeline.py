@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +36,9 @@ from storyline.store import queries, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.stories.engine import StoryEngine, StoryItem
 from storyline.stories.refine import Refinement, Refiner
+
+if TYPE_CHECKING:
+    from storyline.runtime import Runtime
 
 log = get_logger("pipeline")
 
@@ -295,19 +299,7 @@ def ingest(
     """Process and store one batch in one transaction; articles already stored (by canonical URL) are skipped,
     so running an import again, or after a crash, stores every article exactly once."""
     report = report or IngestReport()
-    fresh: list[ArticleInput] = []
-    with transaction(factory) as session:
-        urls: dict[str, ArticleInput] = {}
-        valid = 0
-        for item in items:
-            try:
-                urls.setdefault(canonical_url(require_http_url(item.url)), item)
-                valid += 1
-            except InputError as exc:
-                report.failed.append(Failure(item.url, exc))
-        known = queries.existing_urls(session, list(urls))
-        report.skipped += len(known) + valid - len(urls)
-        fresh = [item for url, item in urls.items() if url not in known]
+    fresh = new_inputs(factory, items, report)
     if not fresh:
         return report
     batch = processor.process(fresh)
@@ -318,6 +310,68 @@ def ingest(
         refine_stories(session, processor)
     report.imported += len(batch.processed)
     return report
+
+
+def new_inputs(
+    factory: sessionmaker[Session], items: Iterable[ArticleInput], report: IngestReport | None = None
+) -> list[ArticleInput]:
+    """The items whose canonical URL is not stored yet, once each; bad URLs and skips are counted in ``report``."""
+    report = report or IngestReport()
+    urls: dict[str, ArticleInput] = {}
+    valid = 0
+    for item in items:
+        try:
+            urls.setdefault(canonical_url(require_http_url(item.url)), item)
+            valid += 1
+        except InputError as exc:
+            report.failed.append(Failure(item.url, exc))
+    with transaction(factory) as session:
+        known = queries.existing_urls(session, list(urls))
+    report.skipped += len(known) + valid - len(urls)
+    return [item for url, item in urls.items() if url not in known]
+
+
+def texts_to_parse(items: Iterable[ArticleInput]) -> list[str]:
+    """The bodies and headlines that ``analyze_inputs`` will parse for these items."""
+    texts = []
+    for item in items:
+        try:
+            article = unsplit_article(item)
+        except StorylineError:
+            continue  # rejected again, and reported, when the batch is analysed
+        texts += [article.text, article.title]
+    return texts
+
+
+def ingest_batches(
+    runtime: Runtime,
+    batches: Iterable[list[ArticleInput]],
+    report: IngestReport,
+    on_batch: Callable[[list[ArticleInput]], None] = lambda batch: None,
+) -> IngestReport:
+    """``ingest`` over a stream of batches, one writer at a time. With ``parse_processes`` set, each batch after
+    the first has its new articles parsed in background processes while the batch before it is embedded,
+    analysed and stored. The first is parsed here, while those processes start, so a one-batch import waits
+    for none. ``on_batch`` is told of each batch once it is stored."""
+    with nlp.ParseAhead(runtime.settings.parse_processes) as ahead:
+        waiting: tuple[list[ArticleInput], list] | None = None
+        for batch in batches:
+            if waiting is None:
+                waiting = (batch, [])
+                continue
+            ticket = ahead.submit(texts_to_parse(new_inputs(runtime.sessions, batch)))
+            _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
+            waiting = (batch, ticket)
+        if waiting is not None:
+            _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
+    return report
+
+
+def _ingest_parsed(runtime, ahead: nlp.ParseAhead, batch, ticket, report: IngestReport, on_batch) -> None:
+    ahead.collect(ticket)
+    with runtime.write_lock:
+        ingest(runtime.sessions, runtime.processor, batch, report)
+    on_batch(batch)
 
 
 # In memory -------------------------------------------------------------------------------------------

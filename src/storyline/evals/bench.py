@@ -53,6 +53,23 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Every process's id and the fields of its /proc stat line after the command name (Linux)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name, in parentheses, may hold spaces: fields are counted after its closing one.
+            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        yield int(stat.parent.name), fields
+
+
+def children_rss_mb() -> float:
+    """Resident memory of this process's direct children (the parser processes)."""
+    pages = sum(int(fields[21]) for _, fields in _processes() if int(fields[1]) == os.getpid())
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 # Ingest ------------------------------------------------------------------------------------------------
 
 
@@ -81,7 +98,7 @@ def bbc_inputs(data_dir: Path, count: int) -> list[ArticleInput]:
 
 def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) -> dict:
     from storyline import nlp
-    from storyline.pipeline import IngestReport, embedding_text, ingest, unsplit_article
+    from storyline.pipeline import IngestReport, embedding_text, ingest_batches, unsplit_article
     from storyline.runtime import Runtime
 
     inputs = bbc_inputs(data_dir, count)
@@ -97,11 +114,16 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
         runtime = Runtime.open(Settings(database_url=f"sqlite:///{tmp}/bench.db"))
         report = IngestReport()
         done = 0
-        started = time.perf_counter()
-        for batch in _chunks(iter(inputs), INGEST_BATCH):
-            ingest(runtime.sessions, runtime.processor, batch, report)
+        parsers_rss_mb = 0.0
+
+        def stored(batch: list) -> None:
+            nonlocal done, parsers_rss_mb
             done += len(batch)
+            parsers_rss_mb = max(parsers_rss_mb, children_rss_mb())
             progress(done, count)
+
+        started = time.perf_counter()
+        ingest_batches(runtime, _chunks(iter(inputs), INGEST_BATCH), report, on_batch=stored)
         seconds = time.perf_counter() - started
         steady_rss_mb = rss_mb()
         runtime.close()
@@ -129,7 +151,9 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
         "models_limit_per_s": round(models_limit, 2),
         "ratio_to_models": round(articles_per_s / models_limit, 3),
         "rss_mb_models_loaded": round(steady_rss_mb, 1),
+        "parse_processes_rss_mb": round(parsers_rss_mb, 1),
         "database_kb_per_article": round(database_bytes / 1024 / count, 1),
+        "parse_processes": runtime.settings.parse_processes,
         "cpus": os.cpu_count(),
     }
 
@@ -295,16 +319,11 @@ async def _drive(host: str, port: int, paths: Sequence[str], connections: int, s
 def _process_tree_cpu_s(pid: int) -> float:
     """CPU seconds used so far by a process and its direct children (the ``--workers`` processes), from
     /proc (Linux). Unlike requests per second, this does not depend on what else the machine is running."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name, in parentheses, may hold spaces: fields are counted after its closing one.
-            fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended meanwhile
-        process_id, parent_id = int(stat.parent.name), int(fields[1])
-        if pid in (process_id, parent_id):
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    ticks = sum(
+        int(fields[11]) + int(fields[12])  # utime, stime
+        for process_id, fields in _processes()
+        if pid in (process_id, int(fields[1]))
+    )
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -1,0 +1,45 @@
+"""An import of several batches, with the next batch parsed in a background process or here."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from storyline import nlp
+from storyline.config import Settings
+from storyline.fetch.jsonl import read_jsonl
+from storyline.pipeline import IngestReport, ingest_batches
+from storyline.runtime import Runtime
+from storyline.store import queries, transaction
+
+
+def _stored(runtime: Runtime) -> dict:
+    with transaction(runtime.sessions) as session:
+        rows = queries.latest_articles(session, limit=100)
+        articles = {
+            row.url: (row.sentences, row.summary, row.quotes, row.figures, sorted(t.entity.slug for t in row.hashtags))
+            for row in rows
+        }
+        return articles | {"stories": len({row.story_id for row in rows})}
+
+
+def test_parsing_ahead_stores_what_parsing_here_stores(tmp_path, seed_records, monkeypatch):
+    lines = io.StringIO("\n".join(json.dumps(record) for record in seed_records))
+    inputs = [item for _, item in read_jsonl(lines)]
+    parsed_here: list[str] = []
+    parse = nlp._sentence_docs
+    monkeypatch.setattr(nlp, "_sentence_docs", lambda texts: parsed_here.extend(texts) or parse(texts))
+    stored, parsed_here_by = {}, {}
+    for processes in (0, 1):
+        nlp._parsed.clear()
+        parsed_here.clear()
+        database_url = f"sqlite:///{tmp_path / f'parse-{processes}.db'}"
+        runtime = Runtime.open(Settings(database_url=database_url, parse_processes=processes))
+        report = ingest_batches(runtime, ([item] for item in inputs), IngestReport())
+        assert report.imported == len(inputs) and not report.failed
+        stored[processes], parsed_here_by[processes] = _stored(runtime), len(parsed_here)
+        runtime.close()
+    assert stored[1] == stored[0]
+    assert stored[0]["stories"] == 1
+    # Here: every body and headline without processes; with one, only the first batch's.
+    assert parsed_here_by == {0: 2 * len(inputs), 1: 2}
