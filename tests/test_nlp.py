@@ -77,3 +77,16 @@ def test_a_failed_parse_ahead_leaves_the_text_to_be_parsed_here():
     nlp.ParseAhead(processes=1).collect([([BODY], failed)])
     assert BODY not in nlp._parsed
     assert nlp.parse_texts([BODY])[0].sentences[0] == "Louise Casey published her report on Monday."
+
+
+def test_a_killed_parser_process_loses_nothing():
+    nlp._parsed.clear()
+    with nlp.ParseAhead(processes=1) as ahead:
+        ahead.collect(ahead.submit(["A first text, to start the process."]))
+        for process in list(ahead._pool._processes.values()):
+            process.kill()
+            process.join()
+        for _ in range(2):  # the death shows either in the ticket's result or in the next submit
+            ahead.collect(ahead.submit([BODY]))
+        assert nlp.parse_texts([BODY])[0].sentences[-1] == "The Home Office agreed"
+        assert ahead.submit(["Another text."]) == []
