@@ -497,9 +497,22 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs])
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
     queries.rename_article_entities(session, [row.id for row in members], analysis.renames)
+    for row in members:
+        quotes = quotes_named_as_in_story(row.quotes or [], analysis.renames)
+        if quotes != row.quotes:
+            row.quotes = quotes
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(rows)
     return story.analysis
+
+
+def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]) -> list[dict]:
+    """Stored article quotes with each speaker under the story-wide name ("Casey" -> "Louise Casey")."""
+    renamed = []
+    for quote in quotes:
+        speaker = renames.get(quote.get("speaker_slug") or "")
+        renamed.append(quote | {"speaker": speaker.name, "speaker_slug": speaker.slug} if speaker else quote)
+    return renamed
 
 
 def refresh_stale_stories(factory: sessionmaker[Session], limit: int = 50) -> int:

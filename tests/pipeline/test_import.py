@@ -39,6 +39,14 @@ def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, t
         assert "louise-casey" in slugs and "casey" not in slugs
         casey = queries.get_entity(session, "casey")
         assert casey is None or queries.entity_articles(session, casey.id) == []
+        # And its article page names the speaker of its quotes so too.
+        speakers = {
+            (quote["speaker"], quote["speaker_slug"])
+            for row in queries.latest_articles(session, limit=10)
+            for quote in row.quotes
+        }
+        assert ("Louise Casey", "louise-casey") in speakers
+        assert not {slug for _, slug in speakers} & {"casey", "lady-casey", "baroness-casey"}
     second = _invoke(sqlite_runtime, "import", str(source))
     assert second.exit_code == 0, second.output
     assert "imported 0, already present 4" in second.output
