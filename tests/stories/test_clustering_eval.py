@@ -116,3 +116,14 @@ def test_predictions_follow_merges_and_splits_as_the_store_does(refinement, expe
     predicted = {"a": 1, "b": 1, "c": 2, "d": 3}
     clustering.apply_refinement(predicted, refinement)
     assert predicted == expected
+
+
+def test_throughput_times_each_fifth_of_the_replay_apart(tmp_path):
+    path = tmp_path / "headlines.csv"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    result = clustering.throughput(path, sizes=(23,))["sizes"]["23"]
+    segments = result["segments"]
+    # 23 replayed rows (the five, four times over and then some) in segments of 23 // 5 = 4, the rest in a sixth
+    assert [segment["rows"] for segment in segments] == [4, 4, 4, 4, 4, 3]
+    total = sum(segment["place_s"] + segment["refine_s"] for segment in segments)
+    assert result["seconds"] == pytest.approx(total, abs=0.05)

@@ -38,6 +38,7 @@ Progress = Callable[[int, int], None]
 UCI_COLUMNS = ("ID", "TITLE", "URL", "PUBLISHER", "STORY", "TIMESTAMP")
 EMBED_CHUNK = 256
 BENCH_NOISE = 0.02  # scale of the noise added to reused embeddings, small next to story-level distances
+SEGMENTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +250,12 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
         engine = StoryEngine()
         refiner = Refiner()
         merges = splits = 0
-        seconds = 0.0
+        segment_rows = max(size // SEGMENTS, 1)
+        # Placement and refinement seconds for each successive fifth of the replay: whether cost grows with it.
+        segments: list[dict] = []
         for position in range(size):
+            if position % segment_rows == 0:
+                segments.append({"rows": 0, "place_s": 0.0, "refine_s": 0.0})
             cycle, index = divmod(position, len(prepared.rows))
             article = prepared.articles[index]
             if cycle:
@@ -265,12 +270,17 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
             item: StoryItem = story_item(article, embedding.astype(np.float32), prepared.entities[index])
             started = time.perf_counter()
             engine.add(item)
+            placed = time.perf_counter()
             refinement = refiner.refine_if_due(engine)
-            seconds += time.perf_counter() - started
+            segment = segments[-1]
+            segment["rows"] += 1
+            segment["place_s"] += placed - started
+            segment["refine_s"] += time.perf_counter() - placed
             merges, splits = merges + len(refinement.merges), splits + len(refinement.splits)
             done_overall += 1
             if done_overall % 1000 == 0:
                 report(done_overall, total_overall)
+        seconds = sum(segment["place_s"] + segment["refine_s"] for segment in segments)
         results[str(size)] = {
             "rows": size,
             "seconds": round(seconds, 2),
@@ -279,6 +289,10 @@ def throughput(path: Path, sizes: Sequence[int] = (10_000, 100_000), progress: P
             "index_size": engine.index_size,
             "merges": merges,
             "splits": splits,
+            "segments": [
+                {"rows": seg["rows"], "place_s": round(seg["place_s"], 2), "refine_s": round(seg["refine_s"], 2)}
+                for seg in segments
+            ],
         }
     report(total_overall, total_overall)
     return {"sizes": results}
