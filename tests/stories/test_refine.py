@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from storyline.nlp import EMBEDDING_DIM
+from storyline.stories import refine as refine_module
 from storyline.stories.engine import StoryEngine, StoryItem
-from storyline.stories.refine import Merge, RefineConfig, Refiner, refine, title_overlap, title_words
+from storyline.stories.refine import Merge, RefineConfig, Refiner, Verdicts, refine, title_overlap, title_words
 
 # One event told by several outlets within the hour, headlines reworded.
 GOX = [
@@ -252,3 +253,30 @@ def test_title_overlap_scores_every_pair_of_other_outlets_exactly():
     assert [title_overlap(a, b) for a, b in pairs] == [_pairwise_title_overlap(a, b) for a, b in pairs]
     same_outlet = SimpleNamespace(members=[SimpleNamespace(title="Casey report", source="A")])
     assert title_overlap(same_outlet, same_outlet) == 0.0
+
+
+def test_a_pass_judges_again_only_the_stories_that_changed(items, make_items, monkeypatch):
+    judged: dict[str, list] = {"split": [], "merge": []}
+
+    def judging(kind, test):
+        def judge(*stories_and_config):
+            judged[kind].append(tuple(story.id for story in stories_and_config[:-1]))
+            return test(*stories_and_config)
+
+        return judge
+
+    monkeypatch.setattr(refine_module, "proposed_split", judging("split", refine_module.proposed_split))
+    monkeypatch.setattr(refine_module, "should_merge", judging("merge", refine_module.should_merge))
+    engine = engine_with([items["gox"], items["atm"]])
+    verdicts = Verdicts()
+    assert not refine(engine, verdicts=verdicts)
+    assert judged == {"split": [(1,), (2,)], "merge": [(1, 2)]}
+
+    judged["split"].clear(), judged["merge"].clear()
+    assert not refine(engine, verdicts=verdicts)
+    assert judged == {"split": [], "merge": []}
+
+    follow_up = make_items(records([("gox-9", "AP", "09:40", "Mt. Gox customers wait for news of their bitcoins")]))
+    engine.add(follow_up[0], story_id=1)
+    assert not refine(engine, verdicts=verdicts)
+    assert judged == {"split": [(1,)], "merge": [(1, 2)]}

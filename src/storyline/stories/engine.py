@@ -18,7 +18,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import count, islice
 
 import numpy as np
 from usearch.index import Index
@@ -28,6 +28,7 @@ from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
 
 log = get_logger("stories")
+_VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,9 @@ class Story:
     entities: Counter[str]  # slug -> how many members name it
     members: list[Member]
     retires_at: datetime
+    # Changes whenever the members do, and no two states of any story in this process share one: while a
+    # story's version holds, anything computed from its members alone still holds.
+    version: int = 0
 
     def opening(self) -> Member:
         """The earliest member: the one the story is titled after."""
@@ -271,6 +275,7 @@ class StoryEngine:
         story.retires_at = story.last_seen + story.lifetime(self.config)
         story.members.append(member)
         story.entities.update(member.entities)
+        story.version = next(_VERSIONS)
         self._index.add(story_id, story.centroid())
         for slug in member.entities:
             stories = self._by_entity.setdefault(slug, {})

@@ -181,28 +181,60 @@ def proposed_split(story: Story, config: RefineConfig) -> frozenset[str] | None:
     return frozenset(member.key for member, side in zip(story.members, sides, strict=True) if side == smaller)
 
 
-def refine(engine: StoryEngine, config: RefineConfig | None = None) -> Refinement:
+@dataclass(slots=True)
+class Verdicts:
+    """The "no" answers of earlier passes, by story version: stories no split divides, and pairs of stories
+    that should not merge. Both tests read nothing but the stories' members, so while the versions hold the
+    answers do, and a pass asks again only about stories that changed."""
+
+    unsplit: dict[int, int] = field(default_factory=dict)  # story id -> version
+    apart: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # story ids -> versions
+
+    def forget_retired(self, engine: StoryEngine) -> None:
+        self.unsplit = {sid: version for sid, version in self.unsplit.items() if engine.story(sid) is not None}
+        self.apart = {
+            pair: versions
+            for pair, versions in self.apart.items()
+            if engine.story(pair[0]) is not None and engine.story(pair[1]) is not None
+        }
+
+
+def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Verdicts | None = None) -> Refinement:
     """One pass over the live stories: splits first (so a mixed story cannot pull a neighbour in), then
-    merges, oldest story first; every change is applied to ``engine`` and returned for the store."""
+    merges, oldest story first; every change is applied to ``engine`` and returned for the store. With
+    ``verdicts`` from earlier passes, stories and pairs unchanged since they were last judged are skipped."""
     config = config or RefineConfig()
+    verdicts = verdicts if verdicts is not None else Verdicts()
     result = Refinement()
     for story in engine.stories():
+        if verdicts.unsplit.get(story.id) == story.version:
+            continue
         moved = proposed_split(story, config)
-        if moved is not None:
-            new_story = engine.split(story.id, set(moved))
-            opening = new_story.opening()
-            result.splits.append(
-                Split(story.id, new_story.id, moved, opening.title, new_story.first_seen, new_story.last_seen)
-            )
+        if moved is None:
+            verdicts.unsplit[story.id] = story.version
+            continue
+        new_story = engine.split(story.id, set(moved))
+        opening = new_story.opening()
+        result.splits.append(
+            Split(story.id, new_story.id, moved, opening.title, new_story.first_seen, new_story.last_seen)
+        )
     for story in engine.stories():
         if engine.story(story.id) is None:
             continue  # absorbed earlier in this pass
         for other_id in sorted(engine.nearest(story, config.neighbours)):
             other = engine.story(other_id)
-            if other_id > story.id and other is not None and should_merge(story, other, config):
+            if other_id <= story.id or other is None:
+                continue
+            versions = (story.version, other.version)
+            if verdicts.apart.get((story.id, other_id)) == versions:
+                continue
+            if should_merge(story, other, config):
                 engine.merge(story.id, other_id)
                 result.merges.append(Merge(story.id, other_id))
                 story = engine.story(story.id)
+            else:
+                verdicts.apart[(story.id, other_id)] = versions
+    verdicts.forget_retired(engine)
     return result
 
 
@@ -213,9 +245,10 @@ class Refiner:
     def __init__(self, config: RefineConfig | None = None) -> None:
         self.config = config or RefineConfig()
         self.last_run: datetime | None = None
+        self.verdicts = Verdicts()
 
     def refine_if_due(self, engine: StoryEngine) -> Refinement:
         if engine.clock is None or (self.last_run is not None and engine.clock - self.last_run < self.config.every):
             return Refinement()
         self.last_run = engine.clock
-        return refine(engine, self.config)
+        return refine(engine, self.config, self.verdicts)
