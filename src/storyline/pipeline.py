@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -331,16 +331,30 @@ def new_inputs(
     return [item for url, item in urls.items() if url not in known]
 
 
-def texts_to_parse(items: Iterable[ArticleInput]) -> list[str]:
-    """The bodies and headlines that ``analyze_inputs`` will parse for these items."""
-    texts = []
+def prepared_for_parsing(items: Sequence[ArticleInput]) -> tuple[list[ArticleInput], list[str]]:
+    """The items with their pages extracted, so that analysis does not extract them again, and the bodies and
+    headlines that ``analyze_inputs`` will parse for them."""
+    prepared, texts = [], []
     for item in items:
         try:
             article = unsplit_article(item)
         except StorylineError:
-            continue  # rejected again, and reported, when the batch is analysed
+            prepared.append(item)  # rejected again, and reported, when the batch is analysed
+            continue
+        if item.html and not (item.text or "").strip():
+            item = replace(
+                item,
+                html=None,
+                title=article.title,
+                text=article.text,
+                author=article.author,
+                image_url=article.image_url,
+                language=article.language,
+                published=article.published,
+            )
+        prepared.append(item)
         texts += [article.text, article.title]
-    return texts
+    return prepared, texts
 
 
 def ingest_batches(
@@ -359,9 +373,13 @@ def ingest_batches(
             if waiting is None:
                 waiting = (batch, [])
                 continue
-            ticket = ahead.submit(texts_to_parse(new_inputs(runtime.sessions, batch)))
+            # Only to spare parsing what is stored: storing checks again, after the batch before this one.
+            fresh = new_inputs(runtime.sessions, batch)
+            prepared, texts = prepared_for_parsing(fresh)
+            ticket = ahead.submit(texts)
             _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
-            waiting = (batch, ticket)
+            replacements = {id(item): done for item, done in zip(fresh, prepared, strict=True)}
+            waiting = ([replacements.get(id(item), item) for item in batch], ticket)
         if waiting is not None:
             _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
     return report

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+from datetime import datetime
 
-from storyline import nlp
+from storyline import nlp, pipeline
 from storyline.config import Settings
+from storyline.domain import ArticleInput
 from storyline.fetch.jsonl import read_jsonl
 from storyline.pipeline import IngestReport, ingest_batches
 from storyline.runtime import Runtime
@@ -43,3 +46,25 @@ def test_parsing_ahead_stores_what_parsing_here_stores(tmp_path, seed_records, m
     assert stored[0]["stories"] == 1
     # Here: every body and headline without processes; with one, only the first batch's.
     assert parsed_here_by == {0: 2 * len(inputs), 1: 2}
+
+
+def _page(record: dict) -> str:
+    paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in record["text"].split("\n") if p.strip())
+    title = html.escape(record["title"])
+    body = f"<article><h1>{title}</h1>{paragraphs}</article>"
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+def test_pages_parsed_ahead_are_extracted_once(tmp_path, seed_records, monkeypatch):
+    inputs = [
+        ArticleInput(url=r["url"], html=_page(r), source=r["source"], published=datetime.fromisoformat(r["published"]))
+        for r in seed_records
+    ]
+    extracted: list[str] = []
+    extract = pipeline.extract_article
+    monkeypatch.setattr(pipeline, "extract_article", lambda page, url: extracted.append(url) or extract(page, url))
+    runtime = Runtime.open(Settings(database_url=f"sqlite:///{tmp_path / 'pages.db'}", parse_processes=1))
+    report = ingest_batches(runtime, ([item] for item in inputs), IngestReport())
+    runtime.close()
+    assert report.imported == len(inputs) and not report.failed
+    assert len(extracted) == len(set(extracted)) == len(inputs)
