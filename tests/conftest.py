@@ -75,7 +75,15 @@ def database_url(request, tmp_path) -> str:
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, allow_private_hosts=True, secret_key="test-secret", per_host_delay_s=0.0)
+    # No page cache: tests change the database behind the server's back and expect the next page to show it,
+    # which the cache delays on purpose (tests/web/test_page_cache.py covers it).
+    values = dict(
+        database_url=database_url,
+        allow_private_hosts=True,
+        secret_key="test-secret",
+        per_host_delay_s=0.0,
+        web_page_cache_s=0.0,
+    )
     values.update(overrides)
     return Settings(**values)
 

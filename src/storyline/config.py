@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Their work is CPU-bound under the GIL: 1, 2 and 4 served about as many pages a second on SQLite (4 spent
     # more CPU a page); two let one page's disk or network wait overlap another's work. 40 served 40% fewer.
     web_page_threads: int = 2
+    # Anonymous visitors' copies of the read pages, kept this many seconds by each server process (0: render
+    # every request). A reader may see new comments and coverage this late; see ``web/cache.py``.
+    web_page_cache_s: float = Field(default=30.0, ge=0)
+    # Pages kept per process: an article page is about 30 KB, so 1,000 hold about 30 MB.
+    web_page_cache_entries: int = Field(default=1000, ge=0)
 
     @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads", "web_page_threads")
     @classmethod

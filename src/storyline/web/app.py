@@ -21,6 +21,7 @@ from storyline.runtime import Runtime
 from storyline.store import community, transaction
 from storyline.store.models import User
 from storyline.web import api, auth, comments, pages, syndication
+from storyline.web.cache import PageCache
 from storyline.web.security import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.limits = limits or RateLimits()
     app.state.templates = make_templates()
     app.state.page_threads = CapacityLimiter(runtime.settings.web_page_threads)
+    app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (api, syndication, auth, comments, pages):

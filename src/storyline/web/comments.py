@@ -39,6 +39,12 @@ def clean_body(body: str) -> str:
     return body
 
 
+def commit_shown_change(request: Request, db: Session) -> None:
+    """Commits a change that pages show anonymous readers, and drops this process's copies of those pages."""
+    db.commit()
+    request.app.state.page_cache.clear()
+
+
 def own_comment(db: Session, comment_id: int, user: User) -> Comment:
     comment = community.get_comment(db, comment_id)
     if comment is None or comment.deleted:
@@ -79,7 +85,7 @@ def post_comment(
             raise HTTPException(status_code=400, detail="You can only reply to a visible comment on this article.")
     enforce_posting_limits(request, user)
     comment = community.add_comment(db, article.id, user.id, text, parent_id)
-    db.commit()
+    commit_shown_change(request, db)
     return RedirectResponse(f"{article_path(article)}#c{comment.id}", status_code=303)
 
 
@@ -99,15 +105,15 @@ def edit_comment(
     own_comment(db, comment_id, user)
     enforce_posting_limits(request, user)
     community.edit_comment(db, comment_id, clean_body(body))
-    db.commit()
+    commit_shown_change(request, db)
     return back_to_comment(db, comment_id)
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=[Depends(verify_csrf)])
-def delete_comment(comment_id: RowId, db: Db, user: LoggedIn) -> Response:
+def delete_comment(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> Response:
     own_comment(db, comment_id, user)
     community.delete_comment(db, comment_id)
-    db.commit()
+    commit_shown_change(request, db)
     return back_to_comment(db, comment_id)
 
 
@@ -148,12 +154,12 @@ def moderation_queue(request: Request, db: Db, admin: Admin) -> HTMLResponse:
 
 
 @router.post("/moderation/comments/{comment_id}/hide", dependencies=[Depends(verify_csrf)])
-def hide_comment(comment_id: RowId, db: Db, admin: Admin) -> Response:
+def hide_comment(request: Request, comment_id: RowId, db: Db, admin: Admin) -> Response:
     if community.get_comment(db, comment_id) is None:
         raise HTTPException(status_code=404, detail="That comment does not exist.")
     community.hide_comment(db, comment_id)
     community.resolve_reports(db, comment_id)
-    db.commit()
+    commit_shown_change(request, db)
     return RedirectResponse("/moderation", status_code=303)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from storyline.runtime import Runtime
@@ -16,7 +17,6 @@ from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindo
 # Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-T = TypeVar("T")
 
 
 def parse_row_id(text: str) -> int | None:
@@ -49,18 +49,22 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-async def on_page_threads(request: Request, build: Callable[[Session], T]) -> T:
-    """Runs a read-only page's queries and rendering in one trip to the page threads, with its own database
-    session. Those threads are few (``web_page_threads``): such work is CPU-bound under the GIL, and more
-    threads only add contention. Slow handlers (ask, a story's first analysis) stay on the general pool, so
-    they never hold up these pages."""
+async def read_page(request: Request, build: Callable[[Session], Response]) -> Response:
+    """A read-only page (home, article, hashtag, section, source): an anonymous visitor's may come from the
+    page cache (``web/cache.py``); otherwise ``build`` runs its queries and rendering in one trip to the page
+    threads, with its own database session. Those threads are few (``web_page_threads``): such work is
+    CPU-bound under the GIL, and more threads only add contention. Slow handlers (ask, a story's first
+    analysis) stay on the general pool, so they never hold up these pages."""
     sessions = request.app.state.runtime.sessions
 
-    def work() -> T:
+    def work() -> Response:
         with sessions() as session:
             return build(session)
 
-    return await to_thread.run_sync(work, limiter=request.app.state.page_threads)
+    async def render() -> Response:
+        return await to_thread.run_sync(work, limiter=request.app.state.page_threads)
+
+    return await request.app.state.page_cache.page(request, render)
 
 
 def web_session(request: Request) -> WebSession:

@@ -19,7 +19,7 @@ from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import views
-from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, on_page_threads, verify_csrf
+from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, read_page, verify_csrf
 from storyline.web.templating import article_path
 from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
@@ -69,7 +69,7 @@ def check_language(lang: str) -> None:
 
 @router.get("/", name="home")
 async def home_page(request: Request) -> Response:
-    return await on_page_threads(request, partial(render_home, request))
+    return await read_page(request, partial(render_home, request))
 
 
 def render_home(request: Request, db: Session) -> Response:
@@ -78,7 +78,7 @@ def render_home(request: Request, db: Session) -> Response:
 
 @router.get("/{lang}/article/{public_id}", name="article")
 async def article_page(request: Request, lang: str, public_id: str) -> Response:
-    return await on_page_threads(request, partial(render_article, request, lang, public_id))
+    return await read_page(request, partial(render_article, request, lang, public_id))
 
 
 def render_article(request: Request, lang: str, public_id: str, db: Session) -> Response:
@@ -212,7 +212,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResp
 
 @router.get("/{lang}/hashtag/{slug}", name="hashtag")
 async def hashtag_page(request: Request, lang: str, slug: str, page: PageNumber = 1) -> Response:
-    return await on_page_threads(request, partial(render_hashtag, request, lang, slug, page))
+    return await read_page(request, partial(render_hashtag, request, lang, slug, page))
 
 
 def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Session) -> Response:
@@ -236,7 +236,7 @@ def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Sessio
 # A path parameter: a section name with a "/" in it still reaches its page.
 @router.get("/{lang}/section/{name:path}", name="section")
 async def section_page(request: Request, lang: str, name: str, page: PageNumber = 1) -> Response:
-    return await on_page_threads(request, partial(render_section, request, lang, name, page))
+    return await read_page(request, partial(render_section, request, lang, name, page))
 
 
 def render_section(request: Request, lang: str, name: str, page: int, db: Session) -> Response:
@@ -251,7 +251,7 @@ def render_section(request: Request, lang: str, name: str, page: int, db: Sessio
 
 @router.get("/{lang}/source/{slug}", name="source")
 async def source_page(request: Request, lang: str, slug: str, page: PageNumber = 1) -> Response:
-    return await on_page_threads(request, partial(render_source, request, lang, slug, page))
+    return await read_page(request, partial(render_source, request, lang, slug, page))
 
 
 def render_source(request: Request, lang: str, slug: str, page: int, db: Session) -> Response:

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from storyline.store.models import Article
 from storyline.web import text
+from storyline.web.cache import mark_personal
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SITE_NAME = "Storyline"
@@ -40,6 +41,7 @@ def _context(request: Request) -> dict:
     def csrf_token() -> str:
         # A form is being rendered: the anonymous session must now reach the browser.
         session.dirty = True
+        mark_personal(request)
         return codec.csrf_token(session)
 
     return {"current_user": getattr(request.state, "user", None), "csrf_token": csrf_token, "site_name": SITE_NAME}
