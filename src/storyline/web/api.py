@@ -203,7 +203,8 @@ def article_or_404(db: Session, public_id: str) -> Article:
 
 
 @router.get("/healthz", response_model=Health, tags=["meta"])
-def healthz() -> Health:
+async def healthz() -> Health:
+    # On the event loop: a load balancer's probe should not wait for a handler thread.
     return Health(status="ok")
 
 
