@@ -33,5 +33,6 @@ def test_bench_ingest_imports_every_article_and_reports_consistent_ratios(bbc_di
     assert result["ratio_to_models"] == pytest.approx(
         result["articles_per_s"] / result["models_limit_per_s"], rel=0.02
     )
+    assert result["ratio_ceiling"] == pytest.approx(result["cpu_limit_per_s"] / result["embed_limit_per_s"], rel=0.02)
     # Both models back to back can never be faster than either alone.
     assert result["models_limit_per_s"] < min(result["embed_limit_per_s"], result["parse_limit_per_s"])
