@@ -25,6 +25,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff format --check src tests
 
 clean:
 	rm -rf $(VENV) data/storyline.db*

@@ -8,8 +8,7 @@ from concurrent.futures.process import BrokenProcessPool
 from storyline import nlp
 
 BODY = (
-    "Louise Casey published her report on Monday. Yvette Cooper said an inquiry would follow.\n\n"
-    "The Home Office agreed"
+    "Louise Casey published her report on Monday. Yvette Cooper said an inquiry would follow.\n\nThe Home Office agreed"
 )
 
 

@@ -30,9 +30,7 @@ def test_bench_ingest_imports_every_article_and_reports_consistent_ratios(bbc_di
     result = bench_ingest(bbc_dir, count=5)
     assert (result["articles"], result["imported"], result["failed"]) == (5, 5, 0)
     assert result["ratio"] == pytest.approx(result["articles_per_s"] / result["embed_limit_per_s"], rel=0.02)
-    assert result["ratio_to_models"] == pytest.approx(
-        result["articles_per_s"] / result["models_limit_per_s"], rel=0.02
-    )
+    assert result["ratio_to_models"] == pytest.approx(result["articles_per_s"] / result["models_limit_per_s"], rel=0.02)
     assert result["ratio_ceiling"] == pytest.approx(result["cpu_limit_per_s"] / result["embed_limit_per_s"], rel=0.02)
     # Both models back to back can never be faster than either alone.
     assert result["models_limit_per_s"] < min(result["embed_limit_per_s"], result["parse_limit_per_s"])

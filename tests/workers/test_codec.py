@@ -18,8 +18,18 @@ PUBLISHED = datetime(2025, 6, 16, 10, 30, tzinfo=timezone.utc)
 
 def _analyzed() -> Analyzed:
     sentences = ["Ministers opened a national inquiry on Monday.", '"We will act," said Jess Phillips.']
-    article = Article("abc123", "https://news.example.com/a", "Inquiry opens", " ".join(sentences), "BBC News",
-                      PUBLISHED, "en", "A. Writer", None, sentences)
+    article = Article(
+        "abc123",
+        "https://news.example.com/a",
+        "Inquiry opens",
+        " ".join(sentences),
+        "BBC News",
+        PUBLISHED,
+        "en",
+        "A. Writer",
+        None,
+        sentences,
+    )
     analysis = ArticleAnalysis(
         sentences=sentences,
         section="politics",
@@ -36,8 +46,18 @@ def _analyzed() -> Analyzed:
     "item",
     [
         ArticleInput(url="https://a.example/1"),
-        ArticleInput(url="https://a.example/2", title="T", text="Body.", source="S", published=PUBLISHED,
-                     language="en", author="W", image_url="https://a.example/i.jpg", external_id="x", feed_id=2),
+        ArticleInput(
+            url="https://a.example/2",
+            title="T",
+            text="Body.",
+            source="S",
+            published=PUBLISHED,
+            language="en",
+            author="W",
+            image_url="https://a.example/i.jpg",
+            external_id="x",
+            feed_id=2,
+        ),
         ArticleInput(url="https://a.example/3", html="<p>caf\u00e9</p>"),
     ],
 )

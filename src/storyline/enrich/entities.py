@@ -439,9 +439,7 @@ def _fullest_topic(key: str, counts: Counter[str]) -> str:
 # --- story ---------------------------------------------------------------------------------------------------
 
 
-def resolve_story(
-    per_article: list[list[Hashtag]], renames: dict[str, Hashtag] | None = None
-) -> list[list[Hashtag]]:
+def resolve_story(per_article: list[list[Hashtag]], renames: dict[str, Hashtag] | None = None) -> list[list[Hashtag]]:
     """Resolve short forms against full names found anywhere in the story (``story_renames``, computed here
     unless the caller already has it), then dedupe each list."""
     renames = story_renames(per_article) if renames is None else renames

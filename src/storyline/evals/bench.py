@@ -210,8 +210,10 @@ def generate_database(database_url: str, articles: int, progress: Progress = _no
         session.execute(insert(Outlet), [{"name": f"Outlet {i}", "slug": f"outlet-{i}"} for i in range(40)])
         session.execute(
             insert(Entity),
-            [{"slug": f"entity-{i}", "name": f"Entity {i}", "kind": rng.choice(["person", "org", "place"])}
-             for i in range(2000)],
+            [
+                {"slug": f"entity-{i}", "name": f"Entity {i}", "kind": rng.choice(["person", "org", "place"])}
+                for i in range(2000)
+            ],
         )
     outlet_ids = list(range(1, 41))
     article_id = present + 1
@@ -223,23 +225,50 @@ def generate_database(database_url: str, articles: int, progress: Progress = _no
             when = start + timedelta(seconds=article_id * 25)
             title = _sentence(rng)[:-1]
             stories.append(
-                {"id": story_id, "title": title, "created_at": when, "updated_at": when, "article_count": size,
-                 "outlet_count": size, "analysis": {"summary": "", "summary_citations": [], "hashtags": [],
-                 "quotes": [], "figures": [], "exclusives": {}}, "analysis_article_count": size}
+                {
+                    "id": story_id,
+                    "title": title,
+                    "created_at": when,
+                    "updated_at": when,
+                    "article_count": size,
+                    "outlet_count": size,
+                    "analysis": {
+                        "summary": "",
+                        "summary_citations": [],
+                        "hashtags": [],
+                        "quotes": [],
+                        "figures": [],
+                        "exclusives": {},
+                    },
+                    "analysis_article_count": size,
+                }
             )
             for _ in range(size):
                 sentences = [_sentence(rng) for _ in range(rng.randint(6, 14))]
                 rows.append(
-                    {"id": article_id, "public_id": f"gen{article_id:09d}",
-                     "url": f"https://generated.storyline.invalid/{article_id}", "title": title,
-                     "text": "\n".join(sentences), "sentences": sentences, "language": "en",
-                     "published_at": when, "created_at": when, "outlet_id": rng.choice(outlet_ids),
-                     "story_id": story_id, "section": rng.choice(["Politics", "Business", "Sport", "Technology"]),
-                     "summary": [0, 1], "quotes": [], "figures": [],
-                     "embedding": np.zeros(384, dtype=np.float32).tobytes()}
+                    {
+                        "id": article_id,
+                        "public_id": f"gen{article_id:09d}",
+                        "url": f"https://generated.storyline.invalid/{article_id}",
+                        "title": title,
+                        "text": "\n".join(sentences),
+                        "sentences": sentences,
+                        "language": "en",
+                        "published_at": when,
+                        "created_at": when,
+                        "outlet_id": rng.choice(outlet_ids),
+                        "story_id": story_id,
+                        "section": rng.choice(["Politics", "Business", "Sport", "Technology"]),
+                        "summary": [0, 1],
+                        "quotes": [],
+                        "figures": [],
+                        "embedding": np.zeros(384, dtype=np.float32).tobytes(),
+                    }
                 )
-                links += [{"article_id": article_id, "entity_id": entity, "mentions": 1, "rank": rank}
-                          for rank, entity in enumerate(rng.sample(range(1, 2001), 3))]
+                links += [
+                    {"article_id": article_id, "entity_id": entity, "mentions": 1, "rank": rank}
+                    for rank, entity in enumerate(rng.sample(range(1, 2001), 3))
+                ]
                 article_id += 1
             story_id += 1
         with transaction(runtime.sessions) as session:
