@@ -89,3 +89,19 @@ def test_a_killed_parser_process_loses_nothing():
             ahead.collect(ahead.submit([BODY]))
         assert nlp.parse_texts([BODY])[0].sentences[-1] == "The Home Office agreed"
         assert ahead.submit(["Another text."]) == []
+
+
+def test_while_parser_processes_run_the_embedding_model_keeps_to_the_cores_they_leave(monkeypatch):
+    import torch
+
+    nlp._parsed.clear()
+    monkeypatch.setattr(nlp, "available_cpus", lambda: 3)
+    before = torch.get_num_threads()
+    with nlp.ParseAhead(processes=1) as ahead:
+        ahead.collect(ahead.submit([BODY]))
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+    with nlp.ParseAhead(processes=4) as ahead:
+        ahead.submit(["More parser processes than cores."])
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -147,7 +147,7 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
     models_limit = count / (embed_s + parse_s)
     # Both models' CPU time (every thread) spread perfectly over every core with nothing else running: about
     # the most any pipeline that runs both could do on this machine.
-    cpus = os.cpu_count() or 1
+    cpus = nlp.available_cpus()
     cpu_limit = cpus * count / (embed_cpu_s + parse_cpu_s)
     return {
         "articles": count,
