@@ -11,12 +11,15 @@ from urllib.parse import urlsplit
 import pytest
 from anyio import to_thread
 from anyio.to_thread import current_default_thread_limiter
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from storyline.cli import tcp_listener
-from storyline.config import get_settings
+from storyline.config import Settings, get_settings
 from storyline.evals.bench import _KeepAliveClient
 from storyline.web.app import create_app, create_app_from_environment
+from storyline.web.deps import read_page
 
 
 @pytest.fixture
@@ -57,14 +60,45 @@ def test_handler_threads_follow_the_setting(sqlite_runtime):
         assert client.portal.call(lambda: current_default_thread_limiter().total_tokens) == 3
 
 
-def test_page_threads_follow_the_setting(sqlite_runtime):
-    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_page_threads": 2})
-    assert create_app(sqlite_runtime).state.page_threads.total_tokens == 2
+@pytest.mark.parametrize(
+    "database_url, page_threads, resolved",
+    [
+        ("sqlite:///data/storyline.db", None, 0),
+        ("postgresql+psycopg://postgres@127.0.0.1/postgres", None, 2),
+        ("sqlite:///data/storyline.db", 3, 3),
+        ("postgresql+psycopg://postgres@127.0.0.1/postgres", 0, 0),
+    ],
+)
+def test_page_threads_default_to_the_event_loop_on_sqlite_only(database_url, page_threads, resolved):
+    assert Settings(database_url=database_url, web_page_threads=page_threads).web_page_threads == resolved
 
 
-def test_read_pages_answer_while_slow_handlers_hold_every_general_thread(sqlite_runtime, seed_into):
+def page_request(runtime, page_threads: int) -> Request:
+    runtime.settings = runtime.settings.model_copy(update={"web_page_threads": page_threads})
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": [], "app": create_app(runtime)})
+    request.state.user = None
+    return request
+
+
+@pytest.mark.parametrize("page_threads, on_the_loop", [(0, True), (2, False)])
+def test_read_pages_render_on_the_event_loop_unless_given_threads(sqlite_runtime, page_threads, on_the_loop):
+    request = page_request(sqlite_runtime, page_threads)
+    if page_threads:
+        assert request.app.state.page_threads.total_tokens == page_threads
+
+    async def rendered_on_the_loop() -> bytes:
+        loop_thread = threading.current_thread()
+        response = await read_page(request, lambda db: HTMLResponse(str(threading.current_thread() is loop_thread)))
+        return response.body
+
+    assert asyncio.run(rendered_on_the_loop()) == str(on_the_loop).encode()
+
+
+@pytest.mark.parametrize("page_threads", [0, 2])
+def test_read_pages_answer_while_slow_handlers_hold_every_general_thread(sqlite_runtime, seed_into, page_threads):
     seed_into(sqlite_runtime)
-    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update={"web_threads": 1})
+    update = {"web_threads": 1, "web_page_threads": page_threads}
+    sqlite_runtime.settings = sqlite_runtime.settings.model_copy(update=update)
     release = threading.Event()
     answers: list[int] = []
     with TestClient(create_app(sqlite_runtime)) as client:

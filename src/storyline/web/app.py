@@ -65,7 +65,8 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.limiter = SlidingWindow()
     app.state.limits = limits or RateLimits()
     app.state.templates = make_templates()
-    app.state.page_threads = CapacityLimiter(runtime.settings.web_page_threads)
+    page_threads = runtime.settings.web_page_threads
+    app.state.page_threads = CapacityLimiter(page_threads) if page_threads else None
     app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -51,18 +51,21 @@ def get_db(request: Request) -> Iterator[Session]:
 
 async def read_page(request: Request, build: Callable[[Session], Response]) -> Response:
     """A read-only page (home, article, hashtag, section, source): an anonymous visitor's may come from the
-    page cache (``web/cache.py``); otherwise ``build`` runs its queries and rendering in one trip to the page
-    threads, with its own database session. Those threads are few (``web_page_threads``): such work is
-    CPU-bound under the GIL, and more threads only add contention. Slow handlers (ask, a story's first
+    page cache (``web/cache.py``); otherwise ``build`` runs its queries and rendering with its own database
+    session, on the event loop or, with ``web_page_threads`` set, in one trip to those few threads (the work
+    is CPU-bound under the GIL: more threads only add contention). Slow handlers (ask, a story's first
     analysis) stay on the general pool, so they never hold up these pages."""
     sessions = request.app.state.runtime.sessions
+    page_threads = request.app.state.page_threads
 
     def work() -> Response:
         with sessions() as session:
             return build(session)
 
     async def render() -> Response:
-        return await to_thread.run_sync(work, limiter=request.app.state.page_threads)
+        if page_threads is None:
+            return work()
+        return await to_thread.run_sync(work, limiter=page_threads)
 
     return await request.app.state.page_cache.page(request, render)
 
