@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Anonymous visitors' copies of the read pages, kept this many seconds by each server process (0: render
     # every request). A reader may see new comments and coverage this late; see ``web/cache.py``.
     web_page_cache_s: float = Field(default=30.0, ge=0)
-    # Pages kept per process: an article page is about 30 KB, so 1,000 hold about 30 MB.
+    # Pages kept per process: an article page is about 25 KB, so 1,000 hold about 25 MB.
     web_page_cache_entries: int = Field(default=1000, ge=0)
 
     @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads")
