@@ -145,23 +145,28 @@ def test_only_ordinary_pages_are_shared(answer):
     assert len(cache) == 0
 
 
-def test_a_page_that_holds_a_visitors_token_is_not_kept():
-    cache = PageCache(entries=10, seconds=TTL_S)
-
-    async def form_page(request: Request) -> HTMLResponse:
-        mark_personal(request)
-        return HTMLResponse("<form>token</form>")
-
-    run(cache, [request_for("/form")], form_page)
-    assert len(cache) == 0
+def personal_page(cache: PageCache, request: Request) -> HTMLResponse:
+    mark_personal(request)
+    return HTMLResponse("<form>token</form>")
 
 
-def test_a_render_begun_before_a_clear_is_not_kept():
+def page_begun_before_a_clear(cache: PageCache, request: Request) -> HTMLResponse:
+    cache.clear()  # a comment is hidden while this page is being rendered
+    return HTMLResponse("<p>with the comment</p>")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        pytest.param(personal_page, id="a page that holds a visitor's token"),
+        pytest.param(page_begun_before_a_clear, id="a render begun before a clear"),
+    ],
+)
+def test_a_page_unfit_to_share_is_not_kept(page):
     cache = PageCache(entries=10, seconds=TTL_S)
 
     async def render(request: Request) -> HTMLResponse:
-        cache.clear()  # a comment is hidden while this page is being rendered
-        return HTMLResponse("<p>with the comment</p>")
+        return page(cache, request)
 
     run(cache, [request_for("/a")], render)
     assert len(cache) == 0
