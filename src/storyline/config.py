@@ -48,9 +48,9 @@ class Settings(BaseSettings):
     web_threads: int = 40
     # Threads for the read-only pages (home, article, hashtag, section, source), apart from the slow handlers;
     # 0 renders them on the event loop. Unset: 0 on SQLite, where a page's queries are CPU work under the GIL
-    # like its rendering: on the loop, a server process served 42% more distinct pages a second and its p99
-    # for readers' traffic fell from 655 to 128 ms, because the hand-off cost about 1 ms and the loop and the
-    # page threads fought over the GIL (one slow query now holds up every connection of that process). 2 on
+    # like its rendering: on the loop, a server process served 40-60% more distinct pages a second and its p99
+    # under readers' traffic fell from about 600 to under 130 ms, because the hand-off cost 1-2 ms and the loop
+    # and the page threads fought over the GIL (one slow query now holds up every connection of that process). 2 on
     # PostgreSQL, whose queries wait on the network: a page waiting must not hold up the loop.
     web_page_threads: int | None = Field(default=None, ge=0)
     # Anonymous visitors' copies of the read pages, kept this many seconds by each server process (0: render

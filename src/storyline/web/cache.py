@@ -77,22 +77,26 @@ class PageCache:
             del self._rendering[key]
             shared.set_result(body)
 
+    # Both work on the table they started with: ``clear`` may swap it from another thread meanwhile.
+
     def _fresh(self, key: str) -> bytes | None:
-        entry = self._pages.get(key)
+        pages = self._pages
+        entry = pages.get(key)
         if entry is None:
             return None
         expires, body = entry
         if expires <= self._clock():
-            del self._pages[key]
+            del pages[key]
             return None
-        self._pages.move_to_end(key)
+        pages.move_to_end(key)
         return body
 
     def _keep(self, key: str, body: bytes) -> None:
-        self._pages[key] = (self._clock() + self._seconds, body)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self._entries:
-            self._pages.popitem(last=False)
+        pages = self._pages
+        pages[key] = (self._clock() + self._seconds, body)
+        pages.move_to_end(key)
+        while len(pages) > self._entries:
+            pages.popitem(last=False)
 
 
 def _personal(request: Request) -> bool:
