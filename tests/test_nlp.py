@@ -44,7 +44,11 @@ def test_a_headline_of_two_sentences_is_one_doc():
 
 def _features(parsed: nlp.ParsedText) -> list:
     return [
-        (doc.text, [(t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i) for t in doc], [(e.text, e.label_) for e in doc.ents])
+        (
+            doc.text,
+            [(t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i, str(t.morph), t.norm_, t.is_sent_start) for t in doc],
+            [(e.text, e.label_) for e in doc.ents],
+        )
         for doc in parsed.docs
     ]
 
