@@ -25,6 +25,7 @@ import numpy as np
 from storyline.config import Settings
 from storyline.domain import ArticleInput
 from storyline.errors import InputError
+from storyline.nlp import available_cpus
 
 Progress = Callable[[int, int], None]
 
@@ -147,7 +148,7 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
     models_limit = count / (embed_s + parse_s)
     # Both models' CPU time (every thread) spread perfectly over every core with nothing else running: about
     # the most any pipeline that runs both could do on this machine.
-    cpus = nlp.available_cpus()
+    cpus = available_cpus()
     cpu_limit = cpus * count / (embed_cpu_s + parse_cpu_s)
     return {
         "articles": count,
@@ -419,6 +420,8 @@ def bench_web(
     in_db = generate_database(database_url, articles, progress)
     host, port = "127.0.0.1", _free_port()
     env = dict(os.environ, STORYLINE_DATABASE_URL=database_url)
+    # What the server reads: this environment with its database, on which the page threads' default depends.
+    server_settings = Settings(database_url=database_url)
     server = subprocess.Popen(
         [sys.executable, "-m", "storyline.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
@@ -460,13 +463,13 @@ def bench_web(
         "readers_server_cpu_ms_per_page": readers_cpu_ms,
         "readers_pages": READERS_PAGES,
         "readers_zipf_s": READERS_ZIPF_S,
-        "page_cache_s": Settings().web_page_cache_s,
+        "page_cache_s": server_settings.web_page_cache_s,
         "articles_in_db": in_db,
         "connections": connections,
         "seconds_each": seconds,
         "workers": workers,
-        "web_threads": Settings().web_threads,
-        "web_page_threads": Settings().web_page_threads,
+        "web_threads": server_settings.web_threads,
+        "web_page_threads": server_settings.web_page_threads,
         "client": "asyncio streams, HTTP/1.1 keep-alive",
-        "cpus": os.cpu_count(),
+        "cpus": available_cpus(),
     }
