@@ -79,6 +79,7 @@ def import_jsonl(runtime, path: Path, show_progress: bool = True):
 
     report = IngestReport()
     bad: list[str] = []
+    line_of: dict[str, int] = {}  # an item's URL, as given and canonical, -> its line, to report failures by line
     total = sum(1 for _ in path.open("rb"))
     with path.open(encoding="utf-8", errors="replace") as handle, _progress() as progress:
         task = progress.add_task(f"import {path.name}", total=total, visible=show_progress)
@@ -92,10 +93,23 @@ def import_jsonl(runtime, path: Path, show_progress: bool = True):
                         progress.advance(task)
                     else:
                         items.append(item)
+                        line_of.update(dict.fromkeys(_url_forms(item.url), line_number))
                 yield items
 
         ingest_batches(runtime, good_items(), report, on_batch=lambda items: progress.advance(task, len(items)))
+    for failure in report.failed:
+        line = line_of.get(failure.subject or "")
+        bad.append(f"line {line}: {failure.error}" if line else str(failure.error))
     return report, bad
+
+
+def _url_forms(url: str) -> list[str]:
+    from storyline.fetch.urls import canonical_url
+
+    try:
+        return [url, canonical_url(url)]
+    except StorylineError:
+        return [url]
 
 
 def refresh_all_stories(runtime, show_progress: bool = True) -> int:
@@ -127,11 +141,9 @@ def import_command(
     report, bad = import_jsonl(runtime, file)
     analysed = refresh_all_stories(runtime)
     for message in bad:
-        console.print(f"[yellow]{message}[/yellow]")
-    for failure in report.failed:
-        console.print(f"[yellow]{failure.error}[/yellow]")
+        console.print(f"[yellow]{message}[/yellow]", highlight=False)
     console.print(
-        f"imported {report.imported}, already present {report.skipped}, rejected {len(bad) + len(report.failed)}; "
+        f"imported {report.imported}, already present {report.skipped}, rejected {len(bad)}; "
         f"{analysed} story analyses brought up to date"
     )
 

@@ -18,7 +18,7 @@ from storyline.fetch.http import Fetcher
 from storyline.fetch.opml import parse_opml
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
-from storyline.pipeline import IngestReport, ingest
+from storyline.pipeline import REFETCH_FIRST_DELAY, Failure, IngestReport, complete_excerpt, ingest
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Feed
@@ -27,6 +27,9 @@ log = get_logger("collect")
 
 # An entry whose feed text is shorter than this is only a teaser: fetch the page for the full article.
 FULL_TEXT_MIN_CHARS = 600
+REFETCH_BATCH = 20  # excerpts whose page is tried again after each pass over the feeds
+REFETCH_BACKOFF = 4  # each failed try waits this many times longer: 1 h, 4 h, 16 h, 64 h after the first
+MAX_REFETCH_ATTEMPTS = 5
 
 
 @dataclass(slots=True)
@@ -34,6 +37,7 @@ class PollReport:
     feeds: int = 0
     failed_feeds: list[tuple[str, str]] = field(default_factory=list)
     articles: IngestReport = field(default_factory=IngestReport)
+    refetched: int = 0  # stored excerpts whose page could be fetched this time
 
 
 def next_interval(settings: Settings, feed: Feed, new_entries: int) -> int:
@@ -69,7 +73,8 @@ def add_feed(runtime: Runtime, url: str) -> Feed:
 
 
 def full_text(fetcher: Fetcher, entry: ArticleInput) -> ArticleInput:
-    """Feeds often carry a teaser only; fetch the page then, and keep the teaser if the page fails."""
+    """Feeds often carry a teaser only; fetch the page then. When the page fails, the teaser is kept and marked
+    as the feed's excerpt, so its page says so and the page is fetched again later (``refetch_excerpts``)."""
     teaser = entry.text or entry.html or ""
     if len(teaser) >= FULL_TEXT_MIN_CHARS:
         return entry
@@ -77,7 +82,7 @@ def full_text(fetcher: Fetcher, entry: ArticleInput) -> ArticleInput:
         page = fetcher.fetch(entry.url)
     except StorylineError as exc:
         log.warning("page fetch failed, keeping feed text", url=entry.url, error=str(exc))
-        return entry
+        return replace(entry, excerpt_only=True)
     return replace(entry, url=page.url, html=page.content.decode(page.encoding or "utf-8", "replace"), text=None)
 
 
@@ -96,7 +101,7 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         report.failed_feeds.append((url, str(exc)))
         log.warning("feed failed", feed=feed_id, url=url, error=str(exc))
         return
-    new_entries = 0
+    new_entries, refused = 0, []
     if parsed is not None:
         with transaction(runtime.sessions) as session:
             known = queries.existing_urls(session, [entry.url for entry in parsed.entries])
@@ -107,8 +112,11 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
             if entry.url not in known
         ]
         items = [full_text(fetcher, entry) for entry in fresh]
+        entries = IngestReport()
         with runtime.write_lock:
-            ingest(runtime.sessions, runtime.processor, items, report.articles)
+            ingest(runtime.sessions, runtime.processor, items, entries)
+        report.articles.merge(entries)
+        refused = entries.failed
         new_entries = len(fresh)
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
@@ -117,10 +125,20 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
             feed.title = feed.title or parsed.title
             feed.etag, feed.last_modified = result.etag, result.last_modified
         feed.interval_s = next_interval(settings, feed, new_entries)
-        feed.last_polled_at, feed.last_status = now, "not modified" if result.not_modified else "ok"
-        feed.last_error, feed.error_count = None, 0
+        feed.last_polled_at, feed.last_status = now, _status(result.not_modified, refused)
+        # The feed itself worked, so it is not backed off; the entries it refused are tried again next poll.
+        feed.last_error = "\n".join(f"{failure.subject}: {failure.error}" for failure in refused)[:2000] or None
+        feed.error_count = 0
         feed.next_poll_at = now + timedelta(seconds=feed.interval_s)
-    log.info("feed polled", feed=feed_id, url=url, new=new_entries, not_modified=result.not_modified)
+    log.info(
+        "feed polled", feed=feed_id, url=url, new=new_entries, refused=len(refused), not_modified=result.not_modified
+    )
+
+
+def _status(not_modified: bool, refused: list[Failure]) -> str:
+    if not_modified:
+        return "not modified"
+    return f"ok, {len(refused)} entries refused" if refused else "ok"
 
 
 def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -> None:
@@ -141,11 +159,42 @@ def poll_due(
     with transaction(runtime.sessions) as session:
         due = [(feed.id, feed.url) for feed in queries.due_feeds(session, datetime.now(timezone.utc))]
     for feed_id, url in due:
-        poll_feed(runtime, fetcher, feed_id, report)
+        try:
+            poll_feed(runtime, fetcher, feed_id, report)
+        except Exception as exc:  # a fault polling one feed is that feed's failure: the rest are polled as usual
+            message = f"poll failed: {exc.__class__.__name__}: {exc}"
+            log.error("feed poll crashed", feed=feed_id, url=url, error=message)
+            _record_failure(runtime, feed_id, message, datetime.now(timezone.utc))
+            report.failed_feeds.append((url, message))
         report.feeds += 1
         if on_feed:
             on_feed(url)
+    report.refetched = refetch_excerpts(runtime, fetcher)
     return report
+
+
+def refetch_excerpts(runtime: Runtime, fetcher: Fetcher, limit: int = REFETCH_BATCH) -> int:
+    """Fetches again the pages of stored feed excerpts that are due, so a site that was down costs its
+    readers the full text only until it is back; returns how many were completed. Each failure pushes the
+    next try further back, and after ``MAX_REFETCH_ATTEMPTS`` the excerpt stays as it is."""
+    now = datetime.now(timezone.utc)
+    with transaction(runtime.sessions) as session:
+        due = [(row.public_id, row.url, row.refetch_attempts) for row in queries.due_refetches(session, now, limit)]
+    completed = 0
+    for public_id, url, attempts in due:
+        try:
+            page = fetcher.fetch(url)
+            html = page.content.decode(page.encoding or "utf-8", "replace")
+            with runtime.write_lock:
+                complete_excerpt(runtime.sessions, public_id, html)
+            completed += 1
+        except StorylineError as exc:
+            retry = attempts + 1 < MAX_REFETCH_ATTEMPTS
+            later = now + REFETCH_FIRST_DELAY * REFETCH_BACKOFF ** (attempts + 1) if retry else None
+            log.warning("page still unavailable", url=url, attempts=attempts + 1, error=str(exc), retry_at=later)
+            with transaction(runtime.sessions) as session:
+                queries.postpone_refetch(session, public_id, later)
+    return completed
 
 
 def fetch_page(runtime: Runtime, url: str, source: str | None = None) -> IngestReport:

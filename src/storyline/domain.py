@@ -23,6 +23,8 @@ class ArticleInput:
     image_url: str | None = None
     external_id: str | None = None
     feed_id: int | None = None
+    # Only the feed's excerpt could be had: the page failed to fetch, so it is fetched again later.
+    excerpt_only: bool = False
 
 
 @dataclass(slots=True)
@@ -37,6 +39,8 @@ class Article:
     author: str | None = None
     image_url: str | None = None
     sentences: list[str] = field(default_factory=list)
+    title_derived: bool = False  # the item had no title: this one is the opening of its text
+    excerpt_only: bool = False
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storyline import nlp
@@ -28,8 +29,10 @@ from storyline.domain import (
     StoryAnalysis,
 )
 from storyline.enrich.analyze import analyze_article
-from storyline.errors import ExtractError, InputError, StorylineError
-from storyline.extract import extract_article
+from storyline.enrich.entities import unique_hashtags
+from storyline.errors import ExtractError, InputError, StoreError, StorylineError
+from storyline.extract import extract_article, title_from_text
+from storyline.fetch import encodable
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.store import queries, transaction
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 log = get_logger("pipeline")
 
 ENGINE_REPLAY_WINDOW = timedelta(days=7)
+# A page that failed to fetch is tried again this long after (then later and later, see ``collect``).
+REFETCH_FIRST_DELAY = timedelta(minutes=15)
 LEAD_CHARS = 400
 UNKNOWN_SOURCE = "Unknown outlet"
 
@@ -93,27 +98,33 @@ def unsplit_article(item: ArticleInput) -> Article:
     title, text = (item.title or "").strip(), (item.text or "").strip()
     author, image_url, language, published = item.author, item.image_url, item.language, item.published
     if item.html and not text:
-        extracted = extract_article(item.html, url)
+        extracted = extract_article(encodable(item.html) or "", url)
         text = extracted.text
         title = title or (extracted.title or "")
         author = author or extracted.author
         image_url = image_url or extracted.image_url
         language = language or extracted.language
         published = published or extracted.published
+    title, text, author = encodable(title) or "", encodable(text) or "", encodable(author)
     if not text:
         text = title
+    title_derived = not title
+    if title_derived:
+        title = title_from_text(text)
     if not title:
-        raise ExtractError("no title found", subject=url)
+        raise ExtractError("no title and no text", subject=url)
     return Article(
         key=public_id_for(url),
         url=url,
         title=title,
         text=text,
-        source=(item.source or "").strip() or UNKNOWN_SOURCE,
+        source=(encodable(item.source) or "").strip() or UNKNOWN_SOURCE,
         published=published or datetime.now(timezone.utc),
         language=(language or "en")[:8],
         author=author,
         image_url=image_url,
+        title_derived=title_derived,
+        excerpt_only=item.excerpt_only,
     )
 
 
@@ -221,7 +232,9 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         url=article.url,
         external_id=processed.external_id,
         title=article.title,
+        title_derived=article.title_derived,
         text=article.text,
+        excerpt_only=article.excerpt_only,
         sentences=article.sentences,
         author=article.author,
         image_url=article.image_url,
@@ -236,14 +249,63 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         quotes=[_asdict(quote) for quote in analysis.quotes],
         figures=[_asdict(figure) for figure in analysis.figures],
         embedding=processed.embedding.astype(np.float32).tobytes(),
+        refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
     )
     session.add(row)
     session.flush()
-    for rank, tag in enumerate(analysis.hashtags):
-        entity = queries.get_or_create_entity(session, tag.slug, tag.name, tag.kind)
-        session.add(queries.ArticleEntity(article_id=row.id, entity_id=entity.id, mentions=tag.mentions, rank=rank))
+    store_hashtags(session, row, analysis.hashtags)
     queries.refresh_story_counts(session, processed.story_id)
     return row
+
+
+def store_hashtags(session: Session, row: ArticleRow, hashtags: Sequence[Hashtag]) -> None:
+    # Every step before this one keeps hashtags one a slug; storing relies on it (one row an entity), so it is
+    # made sure of here too, where a duplicate would cost the whole article.
+    for rank, tag in enumerate(unique_hashtags(hashtags)):
+        entity = queries.get_or_create_entity(session, tag.slug, tag.name, tag.kind)
+        session.add(queries.ArticleEntity(article_id=row.id, entity_id=entity.id, mentions=tag.mentions, rank=rank))
+
+
+def complete_excerpt(factory: sessionmaker[Session], public_id: str, html: str) -> None:
+    """Replaces a stored feed excerpt with its page's article, analysed afresh; the article keeps its id, its
+    story and its place in it (the story's analysis is marked stale). Raises the stage's error when the page
+    holds no article."""
+    with transaction(factory) as session:
+        row = queries.get_article(session, public_id)
+        if row is None or not row.excerpt_only:
+            return
+        item = ArticleInput(
+            url=row.url,
+            html=html,
+            title=None if row.title_derived else row.title,
+            source=row.outlet.name,
+            published=row.published_at,
+            language=row.language,
+            author=row.author,
+            image_url=row.image_url,
+        )
+    analyzed, failures = analyze_inputs([item])
+    if failures:
+        raise failures[0].error
+    article, analysis = analyzed[0].article, analyzed[0].analysis
+    with transaction(factory) as session:
+        row = queries.get_article(session, public_id)
+        if row is None:
+            return
+        row.title, row.title_derived = article.title, article.title_derived
+        row.text, row.sentences = article.text, article.sentences
+        row.author, row.image_url = article.author, article.image_url
+        row.embedding = analyzed[0].embedding.astype(np.float32).tobytes()
+        row.section, row.summary = analysis.section, analysis.summary
+        row.quotes = [_asdict(quote) for quote in analysis.quotes]
+        row.figures = [_asdict(figure) for figure in analysis.figures]
+        row.excerpt_only, row.refetch_at = False, None
+        row.hashtags.clear()
+        session.flush()
+        store_hashtags(session, row, analysis.hashtags)
+        if row.story_id is not None:
+            queries.invalidate_story_analysis(session, [row.story_id])
+    log.info("feed excerpt completed from its page", url=article.url)
 
 
 def refine_stories(session: Session, processor: Processor) -> Refinement:
@@ -289,6 +351,11 @@ class IngestReport:
     skipped: int = 0
     failed: list[Failure] = field(default_factory=list)
 
+    def merge(self, other: IngestReport) -> None:
+        self.imported += other.imported
+        self.skipped += other.skipped
+        self.failed.extend(other.failed)
+
 
 def ingest(
     factory: sessionmaker[Session],
@@ -305,11 +372,37 @@ def ingest(
     batch = processor.process(fresh)
     report.failed.extend(batch.failures)
     with transaction(factory) as session:
-        for processed in batch.processed:
-            store_processed(session, processed)
+        stored = store_each(session, processor, batch.processed, report.failed)
         refine_stories(session, processor)
-    report.imported += len(batch.processed)
+    report.imported += len(stored)
     return report
+
+
+def store_each(
+    session: Session, processor: Processor, batch: Iterable[Processed], failures: list[Failure]
+) -> list[ArticleRow]:
+    """Stores each article in a savepoint of its own: one the database refuses (a constraint, an encoding or a
+    length it will not take) is rolled back alone, withdrawn from its story and reported with its URL, and the
+    rest of the batch is stored. Errors of the connection itself are not the article's and stop the batch."""
+    stored = []
+    for processed in batch:
+        try:
+            with session.begin_nested():
+                stored.append(store_processed(session, processed))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # whatever one article's row provokes concerns that article alone
+            processor.engine.withdraw(processed.article.key)
+            error = StoreError(f"refused the article: {_first_line(exc)}", subject=processed.article.url)
+            log.warning("article not stored", url=processed.article.url, error=str(error))
+            failures.append(Failure(processed.article.url, error))
+    return stored
+
+
+def _first_line(exc: BaseException) -> str:
+    """The gist of a driver's error: its class and first line, without the SQL and parameters that follow."""
+    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {message[0][:300]}" if message else exc.__class__.__name__
 
 
 def new_inputs(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyline.errors import ExtractError
-from storyline.extract import Extracted, extract_article
+from storyline.extract import Extracted, extract_article, title_from_text
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -165,3 +165,20 @@ def test_third_party_failure_surfaces_as_extract_error(monkeypatch: pytest.Monke
     with pytest.raises(ExtractError, match="extraction failed") as caught:
         extract_article((TESTDATA / "harbour_jsonld.html").read_bytes(), "https://n.example/a")
     assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Just shipped v2.0 of our app. It is faster.", "Just shipped v2.0 of our app."),
+        ("The U.S. Senate voted 52-48 on Tuesday. More later.", "The U.S. Senate voted 52-48 on Tuesday."),
+        ("Mr. Smith went to Washington! Really.", "Mr. Smith went to Washington!"),
+        ('He said "Go." Then he left.', 'He said "Go."'),
+        ("A first line without a stop\nand a second line", "A first line without a stop"),
+        ("no capital follows. so it runs on", "no capital follows. so it runs on"),
+        ("word " * 60, ("word " * 22).strip() + "…"),  # cut at a word boundary within 110 characters
+        ("x" * 300, "x" * 110 + "…"),  # one unbroken word: cut where it must be
+    ],
+)
+def test_title_from_text_is_the_first_sentence_cut_at_a_word(text, title):
+    assert title_from_text(text) == title

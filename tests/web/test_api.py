@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ITEM_KEYS = {"id", "url", "title", "source", "published", "page_url", "story_id"}
+ITEM_KEYS = {"title_derived", "excerpt_only", "id", "url", "title", "source", "published", "page_url", "story_id"}
 
 
 def test_healthz(client):

@@ -46,14 +46,9 @@ def analyze_story(articles: Sequence[Article], analyses: Sequence[ArticleAnalysi
 
 
 def _merge_hashtags(per_article: Sequence[Sequence[Hashtag]]) -> list[Hashtag]:
-    merged: dict[str, Hashtag] = {}
-    for tags in per_article:
-        for tag in tags:
-            if tag.slug in merged:
-                merged[tag.slug].mentions += tag.mentions
-            else:
-                merged[tag.slug] = Hashtag(tag.name, tag.kind, tag.slug, tag.mentions)
-    return sorted(merged.values(), key=lambda tag: -tag.mentions)
+    """The story's hashtags, most mentioned first; sentence numbers are per article, so the story's have none."""
+    tags = (Hashtag(tag.name, tag.kind, tag.slug, tag.mentions) for tags in per_article for tag in tags)
+    return sorted(entities.unique_hashtags(tags), key=lambda tag: -tag.mentions)
 
 
 def _story_quotes(

@@ -359,19 +359,32 @@ def extract_hashtags(article: Article) -> list[Hashtag]:
     defined = _defined_acronyms(" ".join([article.title, *article.sentences]))
     entities = [e for e in _merge(article_mentions(article), defined) if _keep(e, all_docs) and slugify(e.name)]
     tags = [_hashtag(entity) for entity in sorted(entities, key=_prominence)]
-    return _dedupe(tags) + extract_topics(title_doc, docs)
+    return unique_hashtags(tags + extract_topics(title_doc, docs))
 
 
-def _dedupe(tags: Iterable[Hashtag]) -> list[Hashtag]:
+def unique_hashtags(tags: Iterable[Hashtag]) -> list[Hashtag]:
+    """One hashtag a slug, in first-seen order, mentions added up and sentences joined.
+
+    Names that differ only in case or accents share a slug ("Venture Capital" the organisation and "venture
+    capital" the topic), and a hashtag page is one per slug, so they are one hashtag. Which name and kind it
+    keeps: a named entity over a topic (a name is the more specific reading), then the more often mentioned,
+    then person over organisation over place, as ``majority_kind`` breaks ties.
+    """
     merged: dict[str, Hashtag] = {}
     for tag in tags:
-        if tag.slug in merged:
-            kept = merged[tag.slug]
-            kept.mentions += tag.mentions
-            kept.sentences = sorted(set(kept.sentences) | set(tag.sentences))
-        else:
-            merged[tag.slug] = Hashtag(tag.name, tag.kind, tag.slug, tag.mentions, list(tag.sentences))
+        kept = merged.get(tag.slug)
+        if kept is None:
+            merged[tag.slug] = Hashtag(tag.name, tag.kind, tag.slug, tag.mentions, sorted(set(tag.sentences)))
+            continue
+        if _naming_strength(tag) > _naming_strength(kept):
+            kept.name, kept.kind = tag.name, tag.kind
+        kept.mentions += tag.mentions
+        kept.sentences = sorted(set(kept.sentences) | set(tag.sentences))
     return list(merged.values())
+
+
+def _naming_strength(tag: Hashtag) -> tuple[bool, int, int]:
+    return (tag.kind != "topic", tag.mentions, KIND_PRIORITY.get(tag.kind, 0))
 
 
 # --- topics --------------------------------------------------------------------------------------------------
@@ -449,7 +462,7 @@ def resolve_story(per_article: list[list[Hashtag]], renames: dict[str, Hashtag] 
         for tag in tags:
             target = renames.get(tag.slug, tag)
             renamed.append(Hashtag(target.name, target.kind, target.slug, tag.mentions, list(tag.sentences)))
-        resolved.append(_dedupe(renamed))
+        resolved.append(unique_hashtags(renamed))
     return resolved
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,30 @@ class Extracted:
     image_url: str | None
     language: str | None
     description: str | None
+
+
+DERIVED_TITLE_CHARS = 110
+# A sentence ends at . ! ? or an ellipsis after a word of two letters or more (not "U.S."), with any closing
+# quotes, before a space and a capital, digit or opening quote; a line break ends it too.
+_SENTENCE_END = re.compile(r"(?<=\w\w)[.!?…]+[\"'’”)]*(?=\s+[\"'‘“(]?[A-Z0-9À-Ý])|\n")
+_ABBREVIATIONS = frozenset("mr mrs ms dr st sr jr vs no gen col sen rep gov prof rev".split())
+
+
+def title_from_text(text: str, limit: int = DERIVED_TITLE_CHARS) -> str:
+    """A title for an item that has none (valid in RSS 2.0 and JSON Feed, common for short posts): the text's
+    first sentence, cut at a word boundary with an ellipsis when it runs past ``limit`` characters."""
+    text = text.strip()
+    first = text
+    for end in _SENTENCE_END.finditer(text):
+        word = text[: end.start()].rsplit(None, 1)[-1].lower() if end.start() else ""
+        if word not in _ABBREVIATIONS:
+            first = text[: end.end()]
+            break
+    first = " ".join(first.split())
+    if len(first) <= limit:
+        return first
+    cut = first[: limit + 1].rsplit(" ", 1)[0] if " " in first[:limit] else first[:limit]
+    return cut.rstrip(" ,;:-–—") + "…"
 
 
 def _parse(html: str, url: str) -> HtmlElement:

@@ -32,6 +32,9 @@ FIELD_LIMITS = {
 }
 
 _WHITESPACE = re.compile(r"\s+")
+# C0 controls but tab, line feed and carriage return: no text means them, and PostgreSQL refuses NUL in text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _BLOCK_TAGS = set(block_tags) | {"br", "li", "dd", "dt", "td", "th", "tr"}
 _BARE_BLOCK_TAG = re.compile(r"</?[a-z0-9]+\s*/?>")
 
@@ -56,6 +59,15 @@ def plain_text(markup: str | None) -> str:
     # nh3 keeps only bare block tags, in a normal form that the pattern below can then swap for spaces.
     blocks_only = nh3.clean(markup, tags=_BLOCK_TAGS, attributes={})
     return _WHITESPACE.sub(" ", html.unescape(_BARE_BLOCK_TAG.sub(" ", blocks_only))).strip()
+
+
+def encodable(value: str | None) -> str | None:
+    """Text every later stage can encode: lone surrogates (which JSON's ``\\ud800`` escapes produce) become
+    U+FFFD, as a decoder would have made of them, and control characters are dropped. spaCy's tokenizer and
+    both databases' drivers refuse a lone surrogate, the first for a whole batch at once."""
+    if not value:
+        return value
+    return _CONTROLS.sub("", _LONE_SURROGATE.sub("\ufffd", value))
 
 
 def safe_html(markup: str | None) -> str | None:

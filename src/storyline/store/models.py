@@ -103,7 +103,14 @@ class Article(Base):
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(1000))
+    # The item had no title of its own; this one is the opening of its text, and pages say so.
+    title_derived: Mapped[bool] = mapped_column(Boolean, default=False)
     text: Mapped[str] = mapped_column(Text)
+    # The page could not be fetched, so the text is the feed's excerpt; the page is tried again at
+    # ``refetch_at`` (None once it worked or was given up), ``refetch_attempts`` times so far.
+    excerpt_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    refetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    refetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     sentences: Mapped[list[str]] = mapped_column(JSON, default=list)
     author: Mapped[str | None] = mapped_column(String(500))
     image_url: Mapped[str | None] = mapped_column(String(2000))

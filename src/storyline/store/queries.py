@@ -155,6 +155,8 @@ _STORY_COVERAGE = (
             Article.public_id,
             Article.url,
             Article.title,
+            Article.title_derived,
+            Article.excerpt_only,
             Article.language,
             Article.published_at,
             Article.outlet_id,
@@ -169,6 +171,27 @@ _STORY_COVERAGE = (
 def story_coverage(session: Session, story_id: int) -> list[Article]:
     """The story's articles, oldest first, loaded with only the columns a coverage list shows."""
     return list(session.scalars(_STORY_COVERAGE, {"story_id": story_id}))
+
+
+def due_refetches(session: Session, now: datetime, limit: int) -> list[Article]:
+    """Stored feed excerpts whose page is due to be fetched again, longest waiting first."""
+    query = (
+        select(Article)
+        .where(Article.refetch_at.is_not(None), Article.refetch_at <= now)
+        .options(load_only(Article.id, Article.public_id, Article.url, Article.refetch_attempts))
+        .order_by(Article.refetch_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def postpone_refetch(session: Session, public_id: str, when: datetime | None) -> None:
+    """Counts a failed try at an excerpt's page; ``when`` None gives up on it (the excerpt stays)."""
+    session.execute(
+        update(Article)
+        .where(Article.public_id == public_id)
+        .values(refetch_at=when, refetch_attempts=Article.refetch_attempts + 1)
+    )
 
 
 def count_articles(session: Session) -> int:

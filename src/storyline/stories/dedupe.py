@@ -89,7 +89,7 @@ class DuplicateFinder:
         retired = 0
         while self._expiry and self._expiry[0][0] < before:
             _, key = heapq.heappop(self._expiry)
-            self._forget(key)
+            self.forget(key)
             retired += 1
         return retired
 
@@ -118,7 +118,8 @@ class DuplicateFinder:
         first = self._exact.setdefault(fingerprint, key)
         return None if first == key else first
 
-    def _forget(self, key: str) -> None:
+    def forget(self, key: str) -> None:
+        """Drops one body, as when it retires or when its article could not be stored."""
         self._original_of.pop(key, None)
         if self._signatures.pop(key, None) is not None:
             self._lsh.remove(key)

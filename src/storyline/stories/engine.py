@@ -184,6 +184,19 @@ class StoryEngine:
         self._join(story_id, member)
         return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of)
 
+    def withdraw(self, key: str) -> None:
+        """Takes back the placement of an article the database refused to store, as if it had never arrived:
+        its story is rebuilt without it (or dropped, when it was the only member) and its body forgotten."""
+        self._duplicates.forget(key)
+        story = self._stories.get(self._story_of_key.get(key, -1))
+        if story is None:
+            return
+        kept = [member for member in story.members if member.key != key]
+        if kept:
+            self._rebuild(story.id, kept)
+        else:
+            self._drop(story)
+
     def stories(self) -> list[Story]:
         """The live stories, oldest id first. Read only: change them through ``merge`` and ``split``."""
         return [self._stories[story_id] for story_id in sorted(self._stories)]

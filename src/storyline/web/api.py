@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from storyline.errors import StorylineError
@@ -41,6 +41,8 @@ class ArticleItem(BaseModel):
     id: str
     url: str
     title: str
+    title_derived: bool = Field(description="the item had no title: this one is the opening of its text")
+    excerpt_only: bool = Field(description="only the feed's excerpt: the page could not be fetched yet")
     source: str
     published: datetime
     page_url: str
@@ -159,6 +161,8 @@ def article_item(row: Article) -> ArticleItem:
         id=row.public_id,
         url=row.url,
         title=row.title,
+        title_derived=row.title_derived,
+        excerpt_only=row.excerpt_only,
         source=row.outlet.name,
         published=row.published_at,
         page_url=article_path(row),

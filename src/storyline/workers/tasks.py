@@ -27,11 +27,12 @@ from storyline.logs import get_logger
 from storyline.pipeline import (
     Analyzed,
     BatchResult,
+    Failure,
     Processor,
     analyze_inputs,
     rebuild_engine,
     refine_stories,
-    store_processed,
+    store_each,
 )
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
@@ -200,7 +201,11 @@ def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> int:
     processor = _writer_processor(session)
     by_url = {one.article.url: one for one in analyzed}
     known = queries.existing_urls(session, list(by_url))
-    stored = [store_processed(session, processor.place(one)) for url, one in by_url.items() if url not in known]
+    placed = [processor.place(one) for url, one in by_url.items() if url not in known]
+    failures: list[Failure] = []
+    stored = store_each(session, processor, placed, failures)
+    for failure in failures:  # refused for good: a retry would be refused again, so the task goes on
+        log.error("article refused at storage", url=failure.subject, error=str(failure.error))
     if stored:
         session.flush()
         _state.last_article_id = max(row.id for row in stored)

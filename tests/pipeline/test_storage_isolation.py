@@ -1,0 +1,115 @@
+"""One article the database refuses is rolled back alone (a savepoint), reported with its line, URL and stage,
+withdrawn from its story, and the rest of its batch is stored: on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from storyline import config, pipeline
+from storyline.cli import app
+from storyline.domain import ArticleInput
+from storyline.errors import StoreError
+from storyline.store import queries, transaction
+
+runner = CliRunner()
+
+SUBJECTS = ["harbour bridge", "robotics prize", "library extension", "cycle lanes", "flower show", "river clean-up"]
+
+
+def _records() -> list[dict]:
+    return [
+        {
+            "url": f"https://news.example.org/local/{number}",
+            "title": f"Town council approves the {subject} plan",
+            "text": f"The council voted on Monday to approve the {subject} plan after a long public consultation. "
+            f"Councillors said the {subject} would open next spring and cost less than first thought.",
+            "source": f"Example Gazette {number % 2}",
+            "published": f"2025-06-16T{10 + number:02d}:00:00+00:00",
+        }
+        for number, subject in enumerate(SUBJECTS)
+    ]
+
+
+def _refuse_hashtags_of(url: str, monkeypatch) -> None:
+    """Makes storing one article's hashtags break a real constraint: its first link is inserted twice."""
+    real = pipeline.store_hashtags
+
+    def store_hashtags(session, row, hashtags):
+        real(session, row, hashtags)
+        if row.url == url and hashtags:
+            real(session, row, hashtags[:1])
+            session.flush()
+
+    monkeypatch.setattr(pipeline, "store_hashtags", store_hashtags)
+
+
+def test_a_refused_article_is_rolled_back_alone(runtime, monkeypatch):
+    records = _records()
+    refused_url = records[2]["url"]
+    _refuse_hashtags_of(refused_url, monkeypatch)
+    items = [ArticleInput(**{**record, "published": None}) for record in records]
+    report = pipeline.ingest(runtime.sessions, runtime.processor, items)
+
+    assert report.imported == len(records) - 1
+    (failure,) = report.failed
+    assert failure.subject == refused_url and isinstance(failure.error, StoreError)
+    assert str(failure.error).startswith("store: refused the article: IntegrityError")
+    assert refused_url in str(failure.error)
+    with transaction(runtime.sessions) as session:
+        assert queries.existing_urls(session, [r["url"] for r in records]) == {r["url"] for r in records} - {
+            refused_url
+        }
+        assert queries.get_article_by_url(session, refused_url) is None
+        for row in queries.latest_articles(session, limit=10):
+            assert row.hashtags and row.story_id is not None
+            story = queries.get_story(session, row.story_id)
+            assert story is not None and story.article_count >= 1
+    # The story engine forgot it too, so nothing points at an article that is not there ...
+    assert runtime.processor.engine.story_of(pipeline.public_id_for(refused_url)) is None
+
+    # ... and once the fault is gone, importing again stores it exactly once.
+    monkeypatch.undo()
+    again = pipeline.ingest(runtime.sessions, runtime.processor, items)
+    assert (again.imported, again.skipped, again.failed) == (1, len(records) - 1, [])
+
+
+def test_import_reports_refused_articles_by_line_and_stores_the_rest(runtime, tmp_path, monkeypatch):
+    """A line the database refuses (a broken constraint) is named by its line and URL in the summary, and
+    every other line is stored; text no driver could encode (a lone surrogate and a NUL, which JSON allows and
+    which once stopped a whole batch in spaCy) is stored cleaned rather than refused."""
+    records = _records()
+    records[1]["text"] += " Broken \ud800 character and a \u0000 NUL."
+    constraint_url = records[4]["url"]
+    _refuse_hashtags_of(constraint_url, monkeypatch)
+    source = tmp_path / "import.jsonl"
+    source.write_text("\n".join(json.dumps(record) for record in records) + "\n", encoding="utf-8")
+    monkeypatch.setenv("STORYLINE_DATABASE_URL", runtime.settings.database_url)
+    config.get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["import", str(source)], env={"COLUMNS": "400"})
+    finally:
+        config.get_settings.cache_clear()
+
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "imported 5, already present 0, rejected 1" in result.output
+    assert f"line 5: store: refused the article: IntegrityError" in result.output
+    assert constraint_url in result.output
+    with transaction(runtime.sessions) as session:
+        stored = queries.existing_urls(session, [r["url"] for r in records])
+        cleaned = queries.get_article_by_url(session, records[1]["url"])
+        assert cleaned.text.endswith("Broken \ufffd character and a  NUL.")
+    assert stored == {r["url"] for r in records} - {constraint_url}
+
+
+def test_an_item_without_a_title_gets_one_from_its_text(sqlite_runtime):
+    record = _records()[0]
+    item = ArticleInput(url=record["url"], text=record["text"], source=record["source"])
+    report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, [item])
+    assert report.imported == 1 and not report.failed
+    with transaction(sqlite_runtime.sessions) as session:
+        row = queries.get_article_by_url(session, record["url"])
+        assert row.title_derived
+        assert row.title == "The council voted on Monday to approve the harbour bridge plan after a long public consultation."
