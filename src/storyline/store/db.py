@@ -1,28 +1,48 @@
-"""Engines, sessions and migrations. SQLite (WAL, busy timeout) by default; PostgreSQL by URL."""
+"""Engines, sessions and migrations. SQLite (WAL, busy timeout) by default; PostgreSQL by URL.
+
+On SQLite, SQLAlchemy rather than the driver begins transactions (SQLAlchemy's recipe for pysqlite), so that
+SAVEPOINTs nest in a real transaction and DDL is transactional. Migrations are safe when processes start at once:
+on PostgreSQL an advisory lock, on SQLite the database's write lock taken by ``BEGIN IMMEDIATE``, lets one process
+migrate while the others wait, then find the schema at head.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storyline.errors import ConfigError
+from storyline.errors import ConfigError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The transaction-level advisory lock a migration holds on PostgreSQL; any fixed 64-bit key no other lock uses
+# (the story writer's is ``storyline.workers.tasks.WRITER_LOCK_KEY``).
+MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"storyline.migrate").digest()[:8], "big", signed=True)
+# The execution option naming the statement that begins a transaction on SQLite.
+SQLITE_BEGIN_OPTION = "storyline_sqlite_begin"
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling emits no BEGIN before a SAVEPOINT (releasing the outermost one then
+    # commits) and none before DDL; with it off, ``_begin_sqlite`` begins every transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN"))
 
 
 def make_engine(url: str) -> Engine:
@@ -36,6 +56,7 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -58,13 +79,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def _lock_for_migration(connection: Connection) -> None:
+    """Waits until no other process migrates, before Alembic reads ``alembic_version``; held to the end of the
+    transaction, which the upgrade commits. SQLite's lock is already held: the transaction began immediate."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (the only way the schema changes)."""
+    """Bring the schema to ``revision`` with Alembic (the only way the schema changes), in one transaction."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    try:
+        with engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"}).begin() as connection:
+            _lock_for_migration(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except SQLAlchemyError as exc:  # e.g. no server, or SQLite still locked by another process after the busy timeout
+        raise StoreError(f"cannot migrate the schema to {revision}", subject=engine.url.render_as_string()) from exc
