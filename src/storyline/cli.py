@@ -47,7 +47,10 @@ def _progress() -> Progress:
 def _runtime():
     from storyline.runtime import Runtime
 
-    return Runtime.open()
+    try:
+        return Runtime.open()
+    except StorylineError as exc:  # settings that cannot work or a schema that cannot be migrated: say which
+        _fail(str(exc))
 
 
 def _fail(message: str) -> None:

@@ -203,8 +203,10 @@ def run(
     squeeze: float = 1.0,
 ) -> dict:
     """Clusters the rows online, writes ``{"id", "story"}`` JSON lines to ``predictions``, returns scores."""
+    if fmt == "jsonl":
+        return run_import(path, predictions, limit)
     if fmt != "uci":
-        raise InputError(f"unknown format {fmt!r}; known: uci", subject=str(path))
+        raise InputError(f"unknown format {fmt!r}; known: uci, jsonl", subject=str(path))
     report = progress or _noop
     started = time.perf_counter()
     prepared = prepare(squeeze_story_starts(read_uci(path, limit), squeeze), report)
@@ -228,6 +230,73 @@ def run(
         "seconds": round(seconds, 2),
         "rows_per_s": round(total / seconds, 1) if seconds else None,
         "placement_rows_per_s": round(total / (placed - placing), 1) if placed > placing else None,
+    }
+
+
+def read_labelled_jsonl(path: Path, limit: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """The file's lines as ``storyline import`` reads them, without their gold ``story``, and each line's id
+    (its ``id`` field, else its line number) -> gold story. Lines that are not JSON objects pass through, for
+    the import to reject as it would."""
+    lines: list[str] = []
+    gold: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if limit is not None and len(lines) >= limit:
+                    break
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record, dict) or "story" not in record:
+                    raise InputError(f"line {number}: no gold 'story' field", subject=str(path))
+                record.setdefault("id", str(number))
+                gold[str(record["id"])] = str(record.pop("story"))
+                lines.append(json.dumps(record))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read the labelled file: {exc}", subject=str(path)) from exc
+    return lines, gold
+
+
+def run_import(path: Path, predictions: Path, limit: int | None = None) -> dict:
+    """Scores the stories ``storyline import`` makes of a labelled JSON Lines file: the lines, less their gold
+    ``story``, are imported by the command's own code into a fresh SQLite database (extraction, analysis,
+    placement, dedupe and the writer's refinement, batch by batch), and each line's predicted story is the one
+    its article is stored in. Story analyses, which do not change the grouping, are not run. A line the import
+    refuses counts as a story of its own."""
+    import tempfile
+
+    from storyline.cli import import_jsonl
+    from storyline.config import Settings
+    from storyline.runtime import Runtime
+    from storyline.store import queries, transaction
+
+    lines, gold = read_labelled_jsonl(path, limit)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="storyline-eval-") as folder:
+        source = Path(folder) / "import.jsonl"
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        runtime = Runtime.open(Settings(database_url=f"sqlite:///{folder}/eval.db"))
+        try:
+            report, refused = import_jsonl(runtime, source, show_progress=False)
+            with transaction(runtime.sessions) as session:
+                stored = dict(queries.stories_by_external_id(session))
+        finally:
+            runtime.close()
+    seconds = time.perf_counter() - started
+    predicted = {item: stored.get(item, f"refused-{item}") for item in gold}
+    predictions.parent.mkdir(parents=True, exist_ok=True)
+    with predictions.open("w", encoding="utf-8") as out:
+        for item, story in predicted.items():
+            out.write(json.dumps({"id": item, "story": story}) + "\n")
+    return {
+        **bcubed(gold, predicted),
+        "gold_stories": len(set(gold.values())),
+        "predicted_stories": len(set(predicted.values())),
+        "rows": len(gold),
+        "stored": len(stored),
+        "refused": refused,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(len(gold) / seconds, 1) if seconds else None,
     }
 
 

@@ -173,6 +173,12 @@ def story_coverage(session: Session, story_id: int) -> list[Article]:
     return list(session.scalars(_STORY_COVERAGE, {"story_id": story_id}))
 
 
+def stories_by_external_id(session: Session) -> list[tuple[str, int]]:
+    """(external id, story id) of every article imported with an id: how an evaluation reads the grouping."""
+    query = select(Article.external_id, Article.story_id).where(Article.external_id.is_not(None))
+    return [(external_id, story_id) for external_id, story_id in session.execute(query)]
+
+
 def due_refetches(session: Session, now: datetime, limit: int) -> list[Article]:
     """Stored feed excerpts whose page is due to be fetched again, longest waiting first."""
     query = (

@@ -13,19 +13,17 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: SQLite adds these columns in place, while a batch's copy of the table would
+# drop the triggers that keep the search index (0002) in step.
 def upgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.add_column(sa.Column("title_derived", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("excerpt_only", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("refetch_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("refetch_attempts", sa.Integer(), nullable=False, server_default="0"))
-        batch.create_index("ix_articles_refetch_at", ["refetch_at"], unique=False)
+    op.add_column("articles", sa.Column("title_derived", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("articles", sa.Column("excerpt_only", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("articles", sa.Column("refetch_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("articles", sa.Column("refetch_attempts", sa.Integer(), nullable=False, server_default="0"))
+    op.create_index("ix_articles_refetch_at", "articles", ["refetch_at"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.drop_index("ix_articles_refetch_at")
-        batch.drop_column("refetch_attempts")
-        batch.drop_column("refetch_at")
-        batch.drop_column("excerpt_only")
-        batch.drop_column("title_derived")
+    op.drop_index("ix_articles_refetch_at", table_name="articles")
+    for column in ("refetch_attempts", "refetch_at", "excerpt_only", "title_derived"):
+        op.drop_column("articles", column)
