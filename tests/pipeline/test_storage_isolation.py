@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from storyline import config, pipeline
@@ -95,7 +94,7 @@ def test_import_reports_refused_articles_by_line_and_stores_the_rest(runtime, tm
 
     assert result.exit_code == 0 and result.exception is None, result.output
     assert "imported 5, already present 0, rejected 1" in result.output
-    assert f"line 5: store: refused the article: IntegrityError" in result.output
+    assert "line 5: store: refused the article: IntegrityError" in result.output
     assert constraint_url in result.output
     with transaction(runtime.sessions) as session:
         stored = queries.existing_urls(session, [r["url"] for r in records])
@@ -112,4 +111,5 @@ def test_an_item_without_a_title_gets_one_from_its_text(sqlite_runtime):
     with transaction(sqlite_runtime.sessions) as session:
         row = queries.get_article_by_url(session, record["url"])
         assert row.title_derived
-        assert row.title == "The council voted on Monday to approve the harbour bridge plan after a long public consultation."
+        opening = "The council voted on Monday to approve the harbour bridge plan after a long public consultation."
+        assert row.title == opening
