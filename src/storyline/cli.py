@@ -27,7 +27,8 @@ app.add_typer(bench_app, name="bench")
 train_app = typer.Typer(help="Refit the bundled models (slow; on demand).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
-BBC_DEV_DIR = Path("../shared/data/bbc-news-summary-dev")
+DEV_DATA_DIR = Path("../shared/data")
+BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
 BBC_DIR_OPTION = typer.Option(
     "--dir", exists=True, file_okay=False, help="BBC layout (articles/<section>/<nnn>.txt, summaries/...)."
 )
@@ -497,6 +498,35 @@ def bench_clustering(
             file, progress=lambda done, total: progress.update(task, completed=done, total=total)
         )
     _print_result(result, as_json)
+
+
+@bench_app.command("soak")
+def bench_soak(
+    data_dir: Annotated[
+        Path, typer.Option("--data", exists=True, file_okay=False, help="The development data (its README.md).")
+    ] = DEV_DATA_DIR,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many articles of each data set.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Real material through import and feed polling on fresh databases: every good item stored once, none lost,
+    no tracebacks. Exits 1 when that fails."""
+    from storyline.evals import soak
+
+    with _progress() as progress:
+        task = progress.add_task("poll feeds", total=None, visible=False)
+        result = soak.run(
+            data_dir,
+            limit,
+            show_progress=True,
+            progress=lambda done, total: progress.update(task, completed=done, total=total, visible=True),
+        )
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for line in soak.report_lines(result):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if not soak.passed(result):
+        raise typer.Exit(code=1)
 
 
 def _print_result(result: dict, as_json: bool) -> None:

@@ -94,6 +94,61 @@ def test_json_feed():
     assert weather.published is None and weather.image_url is None  # bad date and data: image dropped
 
 
+def _atom(entry: str) -> bytes:
+    return f'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry>{entry}</entry></feed>'.encode()
+
+
+def _json_feed(item: dict, **feed) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1", "title": "T", **feed, "items": [item]}).encode()
+
+
+# Shapes of real feeds that parse_feed once read wrongly: the feed, then its entries' (url, title, author).
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        pytest.param(
+            _atom('<title type="text">Every browser supports &lt;dialog&gt;</title><link href="https://a.example/d"/>'),
+            [("https://a.example/d", "Every browser supports <dialog>", None)],
+            id="an Atom text title keeps the tag it names",
+        ),
+        pytest.param(
+            _atom('<title type="html">Law &lt;em&gt;passes&lt;/em&gt;</title><link href="https://a.example/l"/>'),
+            [("https://a.example/l", "Law passes", None)],
+            id="an Atom HTML title loses its tags",
+        ),
+        pytest.param(
+            _json_feed({"id": "https://blog.example/2025/note", "content_text": "A note.", "title": "Note"}),
+            [("https://blog.example/2025/note", "Note", None)],
+            id="a JSON Feed item without url is at its id when that is a URL",
+        ),
+        pytest.param(
+            _json_feed({"id": "https://blog.example/link", "external_url": "https://other.example/x", "title": "L"}),
+            [("https://blog.example/link", "L", None)],
+            id="a link-blog item is the linking post, not the other outlet's page",
+        ),
+        pytest.param(
+            _json_feed({"id": "17", "external_url": "https://other.example/x", "title": "L"}),
+            [("https://other.example/x", "L", None)],
+            id="the page an item links to is the last resort",
+        ),
+        pytest.param(
+            _json_feed({"url": "https://blog.example/a", "title": "A"}, author={"name": "Jo Baker"}),
+            [("https://blog.example/a", "A", "Jo Baker")],
+            id="JSON Feed 1.0 items have the feed's author",
+        ),
+        pytest.param(
+            _json_feed(
+                {"url": "https://blog.example/a", "title": "A", "authors": [{"name": "Sam"}]}, authors=[{"name": "Jo"}]
+            ),
+            [("https://blog.example/a", "A", "Sam")],
+            id="an item's own author comes first",
+        ),
+    ],
+)
+def test_entries_are_read_as_their_format_means_them(content, expected):
+    assert [(entry.url, entry.title, entry.author) for entry in parse_feed(content, BASE).entries] == expected
+
+
 @pytest.mark.parametrize("name", ["billion-laughs.xml", "xxe.xml"])
 def test_entity_declarations_are_refused(name):
     with pytest.raises(ParseError, match="entities"):

@@ -67,7 +67,8 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
         reason = parsed.get("bozo_exception") or "no RSS, Atom or JSON Feed found"
         raise ParseError(f"not a feed: {reason}", subject=base_url)
     channel = parsed.feed
-    title = clip(plain_text(channel.get("title")), "source")
+    is_atom = parsed.get("version", "").startswith("atom")
+    title = clip(_title(channel, is_atom), "source")
     language = _primary_language(channel.get("language"))
     entries = []
     for entry in _bounded(parsed.entries, base_url):
@@ -79,7 +80,7 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
         entries.append(
             ArticleInput(
                 url=url,
-                title=clip(plain_text(entry.get("title")), "title"),
+                title=clip(_title(entry, is_atom), "title"),
                 text=clip(plain_text(content_html or entry.get("summary")), "text"),
                 html=clip(content_html, "html"),
                 source=title,
@@ -91,6 +92,15 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
             )
         )
     return ParsedFeed(title=title, link=_absolute_http_url(channel.get("link"), base_url, "feed link"), entries=entries)
+
+
+def _title(element: dict[str, Any], is_atom: bool) -> str:
+    """Atom says whether a title is text or HTML, and a text title may name a tag ("the <dialog> element"): only
+    an HTML one loses its tags. RSS does not say, and feedparser's guess misses tags in CDATA: RSS titles are HTML."""
+    title = element.get("title") or ""
+    if is_atom and (element.get("title_detail") or {}).get("type") == "text/plain":
+        return " ".join(title.split())
+    return plain_text(title)
 
 
 def _entry_link(entry: dict[str, Any]) -> str | None:
@@ -149,7 +159,7 @@ def _parse_json_feed(content: bytes, base_url: str, feed_id: int | None) -> Pars
     for item in _bounded(items if isinstance(items, list) else [], base_url):
         if not isinstance(item, dict):
             continue
-        url = _absolute_http_url(_string(item.get("url")) or _string(item.get("external_url")), base_url, "item url")
+        url = _absolute_http_url(_json_item_link(item), base_url, "item url")
         if url is None:
             continue
         content_html = safe_html(_string(item.get("content_html")))
@@ -163,13 +173,22 @@ def _parse_json_feed(content: bytes, base_url: str, feed_id: int | None) -> Pars
                 source=title,
                 published=iso_datetime(_string(item.get("date_published") or item.get("date_modified"))),
                 language=_primary_language(_string(item.get("language"))) or language,
-                author=clip(plain_text(_json_author(item)), "author"),
+                # An item without an author has the feed's (JSON Feed 1.0 and 1.1 alike).
+                author=clip(plain_text(_json_author(item) or _json_author(document)), "author"),
                 image_url=_first_image([_string(item.get("image")), _string(item.get("banner_image"))], base_url),
                 feed_id=feed_id,
             )
         )
     home = _string(document.get("home_page_url"))
     return ParsedFeed(title=title, link=_absolute_http_url(home, base_url, "feed link"), entries=entries)
+
+
+def _json_item_link(item: dict[str, Any]) -> str:
+    """The item's own page: ``url``, else an ``id`` that is a URL (the spec's ideal id is the permalink), else
+    ``external_url`` as a last resort: that is the page a link-blog item points to, another outlet's."""
+    item_id = _string(item.get("id")).strip()
+    permalink_id = item_id if item_id.lower().startswith(("http://", "https://")) else ""
+    return _string(item.get("url")) or permalink_id or _string(item.get("external_url"))
 
 
 def _json_author(item: dict[str, Any]) -> str:
