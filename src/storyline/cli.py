@@ -407,6 +407,19 @@ def eval_summary(
     print(json.dumps(scores, indent=2))
 
 
+@train_app.command("placement")
+def train_placement(
+    data_dir: Annotated[Path, typer.Option("--data", exists=True, file_okay=False)] = DEV_DATA_DIR,
+) -> None:
+    """Refit the story placement model on the development sets; print cross-validated pair and B-cubed scores."""
+    from storyline.training import placement
+
+    with console.status("reading the sets") as status:
+        sets = placement.development_sets(data_dir)
+        result = placement.train(sets, progress=lambda message: status.update(message))
+    print(json.dumps(result, indent=2))
+
+
 @train_app.command("sections")
 def train_sections(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
     """Refit the section classifier on the BBC layout plus the bundled examples; print cross-validated accuracy."""
@@ -496,6 +509,22 @@ def bench_clustering(
         task = progress.add_task("replay", total=None)
         result = clustering.throughput(
             file, progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    _print_result(result, as_json)
+
+
+@bench_app.command("story-analysis")
+def bench_story_analysis(
+    articles: Annotated[int, typer.Option(min=1)] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Seconds and peak memory of analysing one story of ARTICLES articles, and its page's time."""
+    from storyline.evals import story_analysis
+
+    with _progress() as progress:
+        task = progress.add_task("storing the story", total=articles)
+        result = story_analysis.bench_story_analysis(
+            articles, progress=lambda done, total: progress.update(task, completed=done)
         )
     _print_result(result, as_json)
 

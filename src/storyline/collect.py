@@ -76,7 +76,7 @@ def full_text(fetcher: Fetcher, entry: ArticleInput) -> ArticleInput:
     """Feeds often carry a teaser only; fetch the page then. When the page fails, the teaser is kept and marked
     as the feed's excerpt, so its page says so and the page is fetched again later (``refetch_excerpts``)."""
     teaser = entry.text or entry.html or ""
-    if len(teaser) >= FULL_TEXT_MIN_CHARS:
+    if len(teaser) >= FULL_TEXT_MIN_CHARS or not entry.has_page:
         return entry
     try:
         page = fetcher.fetch(entry.url)

@@ -25,6 +25,8 @@ class ArticleInput:
     feed_id: int | None = None
     # Only the feed's excerpt could be had: the page failed to fetch, so it is fetched again later.
     excerpt_only: bool = False
+    # False when the URL is no web page (a podcast episode known only by its audio file): never fetched.
+    has_page: bool = True
 
 
 @dataclass(slots=True)

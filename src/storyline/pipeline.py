@@ -37,7 +37,7 @@ from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.store import queries, transaction
 from storyline.store.models import Article as ArticleRow
-from storyline.stories.engine import StoryEngine, StoryItem
+from storyline.stories.engine import Evidence, StoryEngine, StoryItem
 from storyline.stories.refine import Refinement, Refiner
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Processed:
     duplicate_of: str | None
     external_id: str | None = None
     feed_id: int | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(slots=True)
@@ -198,6 +199,7 @@ class Processor:
             duplicate_of=placement.duplicate_of,
             external_id=analyzed.external_id,
             feed_id=analyzed.feed_id,
+            evidence=placement.evidence,
         )
 
     def process(self, items: Sequence[ArticleInput]) -> BatchResult:
@@ -250,12 +252,28 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         figures=[_asdict(figure) for figure in analysis.figures],
         embedding=processed.embedding.astype(np.float32).tobytes(),
         refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
+        placement=placement_record(processed.evidence, analysis.hashtags),
     )
     session.add(row)
     session.flush()
     store_hashtags(session, row, analysis.hashtags)
     queries.refresh_story_counts(session, processed.story_id)
     return row
+
+
+def placement_record(evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict | None:
+    """What the story page and the API show of why an article joined its story, entity slugs named as the
+    article names them."""
+    if evidence is None:
+        return None
+    names = {tag.slug: tag.name for tag in hashtags}
+    return {
+        "probability": round(evidence.probability, 3),
+        "cosine": round(evidence.cosine, 3),
+        "lull_s": int(evidence.lull.total_seconds()),
+        "entities": [names.get(slug, slug) for slug in evidence.entities],
+        "terms": list(evidence.terms),
+    }
 
 
 def store_hashtags(session: Session, row: ArticleRow, hashtags: Sequence[Hashtag]) -> None:
@@ -605,7 +623,8 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     if story.analysis is not None and story.analysis_article_count == len(rows):
         return story.analysis
     pairs = [row_to_domain(row) for row in rows]
-    analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs])
+    embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in rows] if all_embedded(rows) else None
+    analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs], embeddings)
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
     queries.rename_article_entities(session, [row.id for row in members], analysis.renames)
     for row in members:
@@ -615,6 +634,10 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(rows)
     return story.analysis
+
+
+def all_embedded(rows: Sequence[ArticleRow]) -> bool:
+    return all(row.embedding is not None for row in rows)
 
 
 def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]) -> list[dict]:

@@ -269,3 +269,12 @@ def test_parse_feed_never_raises_anything_but_storyline_errors(content):
     for entry in feed.entries:
         assert entry.url.startswith(("http://", "https://"))
         assert entry.published is None or entry.published.tzinfo is not None
+
+
+def test_an_episode_known_only_by_its_enclosure_is_kept_and_never_fetched():
+    content = (TESTDATA / "soak" / "rss20-podcast.xml").read_bytes()
+    entries = parse_feed(content, "https://podcasts.morningbrief.example/feed.xml").entries
+    bonus = next(entry for entry in entries if entry.title.startswith("Bonus"))
+    assert bonus.url == "https://media.morningbrief.example/mb-bonus-2025-06-12.mp3?aid=rss_feed"
+    assert not bonus.has_page and "future of the railways" in bonus.text
+    assert all(entry.has_page for entry in entries if entry is not bonus)

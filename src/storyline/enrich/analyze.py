@@ -25,24 +25,62 @@ def analyze_article(article: Article, embedding: np.ndarray | None = None) -> Ar
     )
 
 
-def analyze_story(articles: Sequence[Article], analyses: Sequence[ArticleAnalysis]) -> StoryAnalysis:
+# The most articles a story's summary, figures and outlet comparison read. Those compare sentences and figures
+# across articles, which costs the square of what they read; a story of thousands of articles is read through a
+# sample of this size (``representatives``), while hashtags and quotes, which cost one pass, read every article.
+STORY_SAMPLE = 40
+
+
+def analyze_story(
+    articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], embeddings: Sequence[np.ndarray] | None = None
+) -> StoryAnalysis:
     """Story-wide view: aliases merged across outlets, a cross-outlet summary, who said what, figures that
-    disagree, and what each outlet alone reports."""
+    disagree, and what each outlet alone reports. With ``embeddings`` (each article's title-and-lead vector)
+    a big story is sampled by centrality; without, by recency."""
+    sample = representatives(articles, embeddings, STORY_SAMPLE)
+    sampled = [articles[i] for i in sample]
     per_article = [list(analysis.hashtags) for analysis in analyses]
-    renames = entities.story_renames(per_article)
+    renames = entities.story_renames([per_article[i] for i in sample])
     resolved = entities.resolve_story(per_article, renames)
-    by_key = {article.key: article for article in articles}
     return StoryAnalysis(
-        summary=summarize.summarize_story(list(articles)),
+        summary=summarize.summarize_story(sampled),
         hashtags=_merge_hashtags(resolved),
         quotes=_story_quotes(articles, analyses, renames),
         figures=figures.compare_figures(
-            {article.key: analysis.figures for article, analysis in zip(articles, analyses, strict=True)},
-            {key: article.source for key, article in by_key.items()},
+            {articles[i].key: analyses[i].figures for i in sample}, {article.key: article.source for article in sampled}
         ),
-        exclusives=compare.exclusives(list(articles)),
+        exclusives=compare.exclusives(sampled),
         renames=renames,
     )
+
+
+def representatives(articles: Sequence[Article], embeddings: Sequence[np.ndarray] | None, count: int) -> list[int]:
+    """Positions of at most ``count`` articles that stand for the story, in story order: each outlet's most
+    central article (closest to the story's mean) and its most recent, outlets with the most articles first,
+    then the most central of the rest. With more outlets than ``count`` allows, the smaller outlets are left
+    out. Sorting dominates: O(n log n) in the story's size."""
+    if len(articles) <= count:
+        return list(range(len(articles)))
+    if embeddings is not None:
+        matrix = np.asarray(embeddings, dtype=np.float32)
+        centre = matrix.mean(axis=0)
+        centrality = matrix @ (centre / (np.linalg.norm(centre) or 1.0))
+    else:
+        centrality = np.array([article.published.timestamp() for article in articles])
+    by_outlet: dict[str, list[int]] = {}
+    for position in np.argsort(-centrality, kind="stable"):
+        by_outlet.setdefault(articles[position].source, []).append(int(position))
+    outlets = sorted(by_outlet.values(), key=len, reverse=True)
+    chosen: dict[int, None] = {}
+    for members in outlets:
+        chosen.setdefault(members[0])
+    for members in outlets:
+        chosen.setdefault(max(members, key=lambda position: articles[position].published))
+    for position in np.argsort(-centrality, kind="stable"):
+        chosen.setdefault(int(position))
+        if len(chosen) >= count:
+            break
+    return sorted(list(chosen)[:count])
 
 
 def _merge_hashtags(per_article: Sequence[Sequence[Hashtag]]) -> list[Hashtag]:

@@ -73,7 +73,8 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
     entries = []
     for entry in _bounded(parsed.entries, base_url):
         link = _entry_link(entry)
-        url = _absolute_http_url(link, base_url, "entry link")
+        enclosure = None if link else _enclosure(entry)
+        url = _absolute_http_url(link or enclosure, base_url, "entry link")
         if url is None:
             continue
         content_html = _content_html(entry)
@@ -89,6 +90,7 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
                 author=clip(plain_text(entry.get("author")), "author"),
                 image_url=_first_image(_image_candidates(entry), base_url),
                 feed_id=feed_id,
+                has_page=enclosure is None,
             )
         )
     return ParsedFeed(title=title, link=_absolute_http_url(channel.get("link"), base_url, "feed link"), entries=entries)
@@ -108,6 +110,15 @@ def _entry_link(entry: dict[str, Any]) -> str | None:
     if not link and entry.get("guidislink"):
         link = entry.get("id")
     return link
+
+
+def _enclosure(entry: dict[str, Any]) -> str | None:
+    """The media file of an entry that links nowhere else (a podcast episode with only its audio): the item is
+    kept under that address, with the feed's text as all there is to read."""
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure" and link.get("href"):
+            return link["href"]
+    return None
 
 
 def _content_html(entry: dict[str, Any]) -> str | None:

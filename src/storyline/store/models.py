@@ -126,6 +126,9 @@ class Article(Base):
     quotes: Mapped[list[dict]] = mapped_column(JSON, default=list)
     figures: Mapped[list[dict]] = mapped_column(JSON, default=list)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Why the article joined its story, as the engine judged it (``pipeline.placement_record``); None for the
+    # article that started its story, a syndicated copy, or articles placed before this was kept.
+    placement: Mapped[dict | None] = mapped_column(JSON)
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
     story: Mapped[Story | None] = relationship()

@@ -141,7 +141,13 @@ def latest_articles(
 
 
 def story_articles(session: Session, story_id: int) -> list[Article]:
-    query = select(Article).where(Article.story_id == story_id).order_by(Article.published_at, Article.id)
+    """Every article of the story with its hashtags (loaded in one more query, not one a row), oldest first."""
+    query = (
+        select(Article)
+        .where(Article.story_id == story_id)
+        .options(selectinload(Article.hashtags).joinedload(ArticleEntity.entity))
+        .order_by(Article.published_at, Article.id)
+    )
     return list(session.scalars(query))
 
 
@@ -157,6 +163,7 @@ _STORY_COVERAGE = (
             Article.title,
             Article.title_derived,
             Article.excerpt_only,
+            Article.placement,
             Article.language,
             Article.published_at,
             Article.outlet_id,

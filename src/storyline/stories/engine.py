@@ -1,11 +1,14 @@
 """Online story clustering: each article, in arrival order, joins the live story it best matches or starts one.
 
-A story is represented by the normalised mean of its members' title+lead embeddings and the entities they
-name. Candidate stories come from an approximate nearest-neighbour index (usearch) over those means and from
-an entity -> story index; only live stories are in either. Coverage of an event comes in bursts, so each
-story keeps its own pace (the mean gap between its articles, starting from a prior): the time penalty grows
-with the lull measured in that pace, and a story is retired once its lull is long next to its pace, or after
-``window`` at the latest, all in ITEM time (``published``). Placing one article therefore costs the same
+A story is represented by the normalised mean of its members' title+lead embeddings, the entities they
+name and the words they use. Candidate stories come from an approximate nearest-neighbour index (usearch)
+over those means and from an entity -> story index; only live stories are in either. Each candidate is
+judged by the placement model (``placement``: a logistic regression over the cosine, the rare words and
+names shared, the lull and the story's size), and the article joins the likeliest story whose probability
+reaches the model's threshold. Coverage of an event comes in bursts, so each story keeps its own pace (the
+mean gap between its articles, starting from a prior): a lull is judged in that pace, and a story is
+retired once its lull is long next to its pace, or after ``window`` at the latest, all in ITEM time
+(``published``). Placing one article therefore costs the same
 whatever the corpus size, and replaying old data behaves as it did live. Story ids are handed out once and
 never renumbered: ``merge`` keeps the older id and ``split`` gives the moved part a fresh one (the
 refinement pass in ``stories/refine.py`` decides when).
@@ -14,7 +17,6 @@ refinement pass in ``stories/refine.py`` decides when).
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +27,9 @@ from usearch.index import Index
 
 from storyline.logs import get_logger
 from storyline.nlp import EMBEDDING_DIM
+from storyline.stories import lexical
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
+from storyline.stories.placement import PairFeatures, PlacementModel, bundled_model
 
 log = get_logger("stories")
 _VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
@@ -43,30 +47,29 @@ class StoryItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why an article joined its story: what a reader is shown next to it."""
+
+    probability: float
+    cosine: float
+    lull: timedelta  # since the story's last article before this one
+    entities: tuple[str, ...]  # the rarest entity slugs the two share, rarest first
+    terms: tuple[str, ...]  # the rarest words they share
+
+
+@dataclass(frozen=True, slots=True)
 class Placement:
     story_id: int
     is_new: bool
     duplicate_of: str | None
+    evidence: Evidence | None = None  # None for a new story, a copy, or a replayed placement
 
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    # An article joins the best live story whose score reaches this; the score is the cosine similarity of
-    # the article to the story's mean embedding, plus the entity bonus, minus the time penalty. Tuned on the
-    # UCI dev headlines (B-cubed) and checked on title+lead articles of neighbouring UK subjects (tests).
-    join_threshold: float = 0.3
-    # Bonus for the share of the article's entities the story already names: shared people and organisations
-    # separate events that read alike (two different inquiries, two Home Office announcements).
-    entity_weight: float = 0.15
-    # Penalty, rising to ``time_weight`` over a few of the story's paces since its last article: coverage
-    # of an event comes in bursts, so after a lull only a close match continues the story (a new
-    # development reads much like the old story but should not be filed under it). What counts as a lull
-    # depends on the story: an hour is nothing for a story that gets an article every few hours and a long
-    # silence for one that got a hundred in a minute.
-    time_weight: float = 0.3
     # The pace assumed before a story has gaps of its own, weighted as ``pace_prior_gaps`` observed gaps, so
     # a young story is judged by the prior (the seed story's second article comes 2.5 hours after its first)
-    # and a busy one by its own rhythm.
+    # and a busy one by its own rhythm. A lull measured in paces is one of the placement model's features.
     time_scale: timedelta = timedelta(hours=3)
     pace_prior_gaps: float = 1.0
     # A story is retired once it has been silent for ``retire_after_paces`` of its paces and at least
@@ -78,6 +81,7 @@ class EngineConfig:
     window: timedelta = timedelta(days=3)  # the longest any story stays live without a new article
     neighbours: int = 8  # nearest story means fetched from the index for each article
     entity_candidates: int = 8  # most recent live stories fetched for each of the article's entities
+    evidence_names: int = 5  # shared entities and words kept as an article's evidence
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
 
 
@@ -91,6 +95,7 @@ class Member:
     published: datetime
     embedding: np.ndarray  # unit length
     entities: frozenset[str]
+    terms: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -103,6 +108,7 @@ class Story:
     entities: Counter[str]  # slug -> how many members name it
     members: list[Member]
     retires_at: datetime
+    terms: Counter[str] = field(default_factory=Counter)  # word -> how many members use it
     # Changes whenever the members do, and no two states of any story in this process share one: while a
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
@@ -132,22 +138,24 @@ def unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def entity_overlap(entities: set[str], story: Story) -> float:
-    """Share of the article's entities that the story already names."""
-    if not entities:
-        return 0.0
-    return sum(1 for slug in entities if slug in story.entities) / len(entities)
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What placement reads of an incoming article."""
 
-
-def time_penalty(gap: timedelta, pace: timedelta, config: EngineConfig) -> float:
-    return config.time_weight * (1 - math.exp(-abs(gap) / pace))
+    embedding: np.ndarray  # unit length
+    entities: frozenset[str]
+    terms: frozenset[str]
+    published: datetime
 
 
 class StoryEngine:
     """Places articles into stories online; see the module docstring."""
 
-    def __init__(self, next_story_id: int = 1, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self, next_story_id: int = 1, config: EngineConfig | None = None, model: PlacementModel | None = None
+    ) -> None:
         self.config = config or EngineConfig()
+        self.model = model or bundled_model()
         self.next_story_id = next_story_id
         self.clock: datetime | None = None  # latest item time seen
         self._stories: dict[int, Story] = {}
@@ -156,6 +164,8 @@ class StoryEngine:
         self._story_of_key: dict[str, int] = {}
         self._expiry: list[tuple[datetime, int]] = []  # (retires_at, story id), stale entries included
         self._duplicates = DuplicateFinder(self.config.dedupe)
+        self._term_frequencies = lexical.DocumentFrequencies()
+        self._entity_frequencies = lexical.DocumentFrequencies()
 
     @property
     def live_stories(self) -> int:
@@ -168,21 +178,58 @@ class StoryEngine:
     def add(self, item: StoryItem, story_id: int | None = None) -> Placement:
         """Places ``item``; with ``story_id`` (a replay after restart) the item goes into that story."""
         self._advance_clock(item.published)
-        embedding = unit(item.embedding)
+        arrival = self.arrival(item)
         duplicate_of = self._duplicates.check_and_add(item.key, item.text or item.title, item.published)
         if story_id is None and item.key in self._story_of_key:
             story_id = self._story_of_key[item.key]
         if story_id is None and duplicate_of is not None:
             story_id = self._story_of_key.get(duplicate_of)
+        evidence = None
         if story_id is None:
-            story_id = self._best_story(embedding, set(item.entities), item.published)
+            story_id, evidence = self._best_story(arrival)
         is_new = story_id is None or story_id not in self._stories
         if story_id is None:
             story_id = self.next_story_id
         self.next_story_id = max(self.next_story_id, story_id + 1)
-        member = Member(item.key, item.title, item.source, item.published, embedding, frozenset(item.entities))
+        self._term_frequencies.add(arrival.terms)
+        self._entity_frequencies.add(arrival.entities)
+        member = Member(
+            item.key, item.title, item.source, item.published, arrival.embedding, arrival.entities, arrival.terms
+        )
         self._join(story_id, member)
-        return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of)
+        return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of, evidence=evidence)
+
+    def judge(self, item: StoryItem) -> list[tuple[int, PairFeatures]]:
+        """The candidate stories ``item`` would be judged against now, with their features, placing nothing."""
+        self._advance_clock(item.published)
+        return self.candidate_features(self.arrival(item))
+
+    @staticmethod
+    def arrival(item: StoryItem) -> Arrival:
+        return Arrival(
+            unit(item.embedding), frozenset(item.entities), lexical.terms(item.title, item.text), item.published
+        )
+
+    def candidate_features(self, arrival: Arrival) -> list[tuple[int, PairFeatures]]:
+        """Each candidate live story with what the placement model reads of the pair (training reads it too)."""
+        return [(story_id, self.features(arrival, self._stories[story_id])) for story_id in self._candidates(arrival)]
+
+    def features(self, arrival: Arrival, story: Story) -> PairFeatures:
+        terms_share, terms_any = lexical.overlap(arrival.terms, story.terms, story.size, self._term_frequencies)
+        entities_share, entities_any = lexical.overlap(
+            arrival.entities, story.entities, story.size, self._entity_frequencies
+        )
+        return PairFeatures(
+            cosine=float(np.dot(arrival.embedding, story.centroid())),
+            terms_share=terms_share,
+            terms_any=terms_any,
+            entities_share=entities_share,
+            entities_any=entities_any,
+            entities_none=float(not arrival.entities),
+            lull=arrival.published - story.last_seen,
+            pace=story.pace(self.config),
+            size=story.size,
+        )
 
     def withdraw(self, key: str) -> None:
         """Takes back the placement of an article the database refused to store, as if it had never arrived:
@@ -242,28 +289,33 @@ class StoryEngine:
             self.clock = published
         self._retire(self.clock)
 
-    def score(self, embedding: np.ndarray, entities: set[str], published: datetime, story: Story) -> float:
-        similarity = float(np.dot(embedding, story.centroid()))
-        bonus = self.config.entity_weight * entity_overlap(entities, story)
-        return similarity + bonus - time_penalty(published - story.last_seen, story.pace(self.config), self.config)
-
-    def _candidates(self, embedding: np.ndarray, entities: set[str]) -> set[int]:
+    def _candidates(self, arrival: Arrival) -> set[int]:
         found: set[int] = set()
         if len(self._index):
-            matches = self._index.search(embedding, min(self.config.neighbours, len(self._index)))
+            matches = self._index.search(arrival.embedding, min(self.config.neighbours, len(self._index)))
             found.update(int(key) for key in matches.keys)
-        for slug in entities:
+        for slug in arrival.entities:
             found.update(islice(reversed(self._by_entity.get(slug, {})), self.config.entity_candidates))
         return found
 
-    def _best_story(self, embedding: np.ndarray, entities: set[str], published: datetime) -> int | None:
-        best_id, best_score = None, self.config.join_threshold
-        for candidate in self._candidates(embedding, entities):
-            story = self._stories[candidate]
-            value = self.score(embedding, entities, published, story)
-            if value >= best_score:
-                best_id, best_score = candidate, value
-        return best_id
+    def _best_story(self, arrival: Arrival) -> tuple[int | None, Evidence | None]:
+        best_id, best, best_features = None, self.model.threshold, None
+        for candidate, features in self.candidate_features(arrival):
+            probability = self.model.probability(features)
+            if probability >= best:
+                best_id, best, best_features = candidate, probability, features
+        if best_id is None or best_features is None:
+            return None, None
+        story = self._stories[best_id]
+        count = self.config.evidence_names
+        evidence = Evidence(
+            probability=best,
+            cosine=best_features.cosine,
+            lull=best_features.lull,
+            entities=tuple(lexical.rarest_shared(arrival.entities, story.entities, self._entity_frequencies, count)),
+            terms=tuple(lexical.rarest_shared(arrival.terms, story.terms, self._term_frequencies, count)),
+        )
+        return best_id, evidence
 
     def _join(self, story_id: int, member: Member) -> None:
         story = self._stories.get(story_id)
@@ -288,6 +340,7 @@ class StoryEngine:
         story.retires_at = story.last_seen + story.lifetime(self.config)
         story.members.append(member)
         story.entities.update(member.entities)
+        story.terms.update(member.terms)
         story.version = next(_VERSIONS)
         self._index.add(story_id, story.centroid())
         for slug in member.entities:

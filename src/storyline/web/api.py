@@ -103,8 +103,18 @@ class StoryList(BaseModel):
     items: list[StoryItem]
 
 
+class JoinedOut(BaseModel):
+    shared: list[str] = Field(description="names, then words, the article shares with the story, rarest first")
+    similarity: float = Field(description="cosine of the article's embedding to the story's mean when it joined")
+    after_first_s: int = Field(description="seconds since the story's first report")
+
+
+class StoryArticle(ArticleItem):
+    joined: JoinedOut | None = Field(description="why it joined; null for the first report and syndicated copies")
+
+
 class StoryDetail(StoryItem):
-    articles: list[ArticleItem]
+    articles: list[StoryArticle]
     hashtags: list[HashtagRef]
     analysis: dict[str, Any] | None
 
@@ -168,6 +178,18 @@ def article_item(row: Article) -> ArticleItem:
         page_url=article_path(row),
         story_id=row.story_id,
     )
+
+
+def story_article(row: Article, story: Story) -> StoryArticle:
+    reason = views.join_reason(row, story)
+    joined = (
+        JoinedOut(
+            shared=reason.shared, similarity=reason.similarity, after_first_s=int(reason.after_first.total_seconds())
+        )
+        if reason
+        else None
+    )
+    return StoryArticle(**article_item(row).model_dump(), joined=joined)
 
 
 def article_list(rows: list[Article]) -> ArticleList:
@@ -288,7 +310,7 @@ def api_story(story_id: RowId, db: Db) -> StoryDetail:
         analysis = story.analysis
     return StoryDetail(
         **story_item(story).model_dump(),
-        articles=[article_item(row) for row in queries.story_articles(db, story.id)],
+        articles=[story_article(row, story) for row in queries.story_coverage(db, story.id)],
         hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story.id)],
         analysis=analysis,
     )

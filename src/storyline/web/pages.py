@@ -192,8 +192,10 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResp
         db.rollback()
         log.warning("story analysis failed", story=story_id, error=str(exc))
         payload = story.analysis
-    rows = queries.story_articles(db, story_id)
+    rows = queries.story_coverage(db, story_id)
     coverage = views.collapse_duplicates(rows)
+    for item in coverage:
+        item.joined = views.join_reason(item.article, story)
     originals = [item.article for item in coverage]
     counts = queries.comment_counts(db, [a.id for a in originals])
     return render(

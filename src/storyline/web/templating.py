@@ -81,5 +81,7 @@ def make_templates() -> Jinja2Templates:
         comment_html=text.render_comment,
         json_ld=text.json_ld,
     )
-    env.globals.update(article_path=article_path, language_code=text.language_code, when=time_element)
+    env.globals.update(
+        article_path=article_path, language_code=text.language_code, when=time_element, duration=text.duration
+    )
     return Jinja2Templates(env=env, context_processors=[_context])

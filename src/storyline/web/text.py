@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import nh3
@@ -56,6 +56,18 @@ def relative_time(then: datetime, now: datetime | None = None) -> str:
         if 0 < value < limit:
             return f"{value} {unit}{'' if value == 1 else 's'} ago"
     return absolute_date(then)
+
+
+def duration(delta: timedelta) -> str:
+    """ "35 min", "2 h", "3 days": how long after, for a line of evidence."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return "under a minute"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
 def absolute_date(moment: datetime) -> str:

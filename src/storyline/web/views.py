@@ -20,12 +20,41 @@ HOME_SECTIONS = 6
 LATEST = 20
 
 
+@dataclass(frozen=True)
+class JoinReason:
+    """Why an article is in its story: what it shares with the story, how alike the two read, and when."""
+
+    shared: list[str]  # names, then words, rarest first
+    similarity: float
+    after_first: timedelta  # since the story's first report
+
+
 @dataclass
 class Coverage:
     """One original article, with the outlets that ran a syndicated copy of it."""
 
     article: Article
     also_in: list[str] = field(default_factory=list)
+    joined: JoinReason | None = None
+
+
+SHARED_SHOWN = 6
+
+
+def join_reason(article: Article, story: Story) -> JoinReason | None:
+    """The stored placement evidence as a reader reads it; None where the article started its story or was
+    placed without a judgement (a syndicated copy, a replay)."""
+    evidence = article.placement
+    if not evidence:
+        return None
+    names = list(evidence.get("entities") or [])
+    lowered = {word for name in names for word in name.casefold().split()}
+    words = [term for term in evidence.get("terms") or [] if term not in lowered]
+    return JoinReason(
+        shared=(names + words)[:SHARED_SHOWN],
+        similarity=float(evidence.get("cosine", 0.0)),
+        after_first=max(article.published_at - story.created_at, timedelta(0)),
+    )
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""articles: derived titles, feed excerpts waiting for their page
+"""articles: derived titles, feed excerpts waiting for their page, why each joined its story
 
 Revision ID: 0005
 Revises: 0004
@@ -21,9 +21,10 @@ def upgrade() -> None:
     op.add_column("articles", sa.Column("refetch_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("articles", sa.Column("refetch_attempts", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_articles_refetch_at", "articles", ["refetch_at"], unique=False)
+    op.add_column("articles", sa.Column("placement", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     op.drop_index("ix_articles_refetch_at", table_name="articles")
-    for column in ("refetch_attempts", "refetch_at", "excerpt_only", "title_derived"):
+    for column in ("placement", "refetch_attempts", "refetch_at", "excerpt_only", "title_derived"):
         op.drop_column("articles", column)

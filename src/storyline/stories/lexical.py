@@ -1,0 +1,65 @@
+"""The words and names an article shares with a story, weighted by how rare they are (TF-IDF overlap).
+
+Two events on one subject read alike to a sentence encoder ("Senate passes infrastructure bill", "Senate
+blocks voting rights bill"); what tells them apart is the rarer vocabulary each event brings: the names, the
+numbers, the specific nouns. Document frequencies are counted online over every article placed, so a word
+is rare by what this deployment has seen, and the count grows with the vocabulary, not with the corpus.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+# Letters and digits, with inner apostrophes, dots and hyphens kept ("o'brien", "covid-19", "u.s").
+WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
+LEXICAL_CHARS = 2000  # of the body, after the title: the lead carries the event; the rest adds noise
+
+
+def terms(title: str, text: str) -> frozenset[str]:
+    """The distinct content words of the title and the start of the body: three letters or more, or a
+    number, never a stop word."""
+    words = WORD.findall(f"{title} {text[:LEXICAL_CHARS]}".casefold())
+    return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in ENGLISH_STOP_WORDS)
+
+
+class DocumentFrequencies:
+    """How many of the documents seen so far hold each term."""
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.counts: Counter[str] = Counter()
+
+    def add(self, document: Iterable[str]) -> None:
+        self.documents += 1
+        self.counts.update(set(document))
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency, as scikit-learn's TfidfVectorizer computes it."""
+        return math.log((1 + self.documents) / (1 + self.counts[term])) + 1
+
+
+def overlap(document: frozenset[str], story: Mapping[str, int], size: int, frequencies: DocumentFrequencies):
+    """(share, presence): of the document's idf mass, the part the story carries weighted by the share of its
+    members holding each term, and the part any member holds. The first does not grow with the story's size."""
+    if not document or not size:
+        return 0.0, 0.0
+    total = shared = present = 0.0
+    for term in document:
+        weight = frequencies.idf(term)
+        total += weight
+        members = story.get(term, 0)
+        if members:
+            shared += weight * members / size
+            present += weight
+    return shared / total, present / total
+
+
+def rarest_shared(document: frozenset[str], story: Mapping[str, int], frequencies: DocumentFrequencies, count: int):
+    """The ``count`` rarest terms the document shares with the story, rarest first: why the two belong together."""
+    shared = [term for term in document if story.get(term)]
+    return sorted(shared, key=lambda term: (-frequencies.idf(term), term))[:count]

@@ -1,0 +1,1 @@
+"""Fitting the bundled models (``storyline train``): apart from the modules that load and apply them."""
