@@ -17,7 +17,9 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 # Letters and digits, with inner apostrophes, dots and hyphens kept ("o'brien", "covid-19", "u.s").
 WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
-LEXICAL_CHARS = 2000  # of the body, after the title: the lead carries the event; the rest adds noise
+# Of the body, after the title: the lead, as much as the embedding reads. The lead carries the event, and the
+# placement model is fitted on title-and-lead sets: a full text's many more words would lower every share.
+LEXICAL_CHARS = 400
 
 
 def terms(title: str, text: str) -> frozenset[str]:
