@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from spacy.lang.en.stop_words import STOP_WORDS
 
 # Letters and digits, with inner apostrophes, dots and hyphens kept ("o'brien", "covid-19", "u.s").
 WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
@@ -26,7 +26,7 @@ def terms(title: str, text: str) -> frozenset[str]:
     """The distinct content words of the title and the start of the body: three letters or more, or a
     number, never a stop word."""
     words = WORD.findall(f"{title} {text[:LEXICAL_CHARS]}".casefold())
-    return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in ENGLISH_STOP_WORDS)
+    return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in STOP_WORDS)
 
 
 class DocumentFrequencies:

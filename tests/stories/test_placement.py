@@ -1,0 +1,93 @@
+"""The placement model: the trees the product evaluates are the ones scikit-learn fitted, and they are
+monotone where the module says they are."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from storyline.errors import ConfigError
+from storyline.stories import lexical
+from storyline.stories.placement import FEATURES, MONOTONE, PairFeatures, PlacementModel, bundled_model
+from storyline.training.placement import fit_trees, model_from_trees
+
+TYPICAL = PairFeatures(
+    cosine=0.55,
+    terms_share=0.15,
+    terms_any=0.2,
+    entities_share=0.3,
+    entities_any=0.4,
+    entities_none=0.0,
+    lull=timedelta(hours=1),
+    pace=timedelta(hours=3),
+    size=3,
+)
+
+
+def test_the_product_evaluates_the_fitted_trees_exactly():
+    rng = np.random.default_rng(0)
+    features = rng.uniform(0, 1, size=(3000, len(FEATURES)))
+    labels = features[:, 0] + features[:, 1] * features[:, 2] > 0.8
+    trees = fit_trees(features, labels, np.ones(len(labels)))
+    model = model_from_trees(trees, 0.5)
+    rows = [PairFeatures(*row[:6], timedelta(0), timedelta(hours=1), 1) for row in features[:5]]
+    ours = np.array([model.probability(row) for row in rows])
+    theirs = trees.predict_proba(np.array([row.vector() for row in rows]))[:, 1]
+    assert np.allclose(ours, theirs, atol=1e-9)
+
+
+def test_the_model_survives_its_json_form():
+    model = bundled_model()
+    again = PlacementModel.from_json(model.to_json())
+    assert again.probability(TYPICAL) == pytest.approx(model.probability(TYPICAL), abs=1e-6)
+
+
+def test_a_model_for_other_features_is_refused():
+    payload = bundled_model().to_json() | {"features": ["cosine"]}
+    with pytest.raises(ConfigError, match="train placement"):
+        PlacementModel.from_json(payload)
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("cosine", [0.2, 0.4, 0.6, 0.8, 1.0]),
+        ("terms_share", [0.0, 0.1, 0.3, 0.6, 1.0]),
+        ("entities_share", [0.0, 0.2, 0.5, 1.0]),
+        ("lull", [timedelta(0), timedelta(hours=1), timedelta(hours=6), timedelta(days=2)]),
+        ("size", [1, 3, 10, 100, 10_000]),
+    ],
+)
+def test_the_bundled_model_is_monotone(field, values):
+    """More similarity or shared vocabulary never lowers the probability, a longer lull never raises it, and a
+    bigger story never lowers it: an identical article cannot be pushed out by a quirk of the training data."""
+    probabilities = [bundled_model().probability(replace(TYPICAL, **{field: value})) for value in values]
+    direction = -1 if field == "lull" else 1
+    assert all(direction * (b - a) >= -1e-12 for a, b in zip(probabilities, probabilities[1:], strict=False))
+    assert {name: MONOTONE[name] for name in ("cosine", "lull_hours", "log_size")} == {
+        "cosine": 1,
+        "lull_hours": -1,
+        "log_size": 1,
+    }
+
+
+def test_rare_shared_words_weigh_more_than_common_ones():
+    frequencies = lexical.DocumentFrequencies()
+    for number in range(50):
+        frequencies.add({"senate", f"other{number}"})
+    frequencies.add({"filibuster"})
+    story = {"senate": 2, "filibuster": 2}
+    common, _ = lexical.overlap(frozenset({"senate", "tax", "vote"}), story, 2, frequencies)
+    rare, _ = lexical.overlap(frozenset({"filibuster", "tax", "vote"}), story, 2, frequencies)
+    assert rare > common
+    assert lexical.rarest_shared(frozenset({"filibuster", "senate"}), story, frequencies, 1) == ["filibuster"]
+
+
+def test_terms_keep_names_numbers_and_news_words():
+    # "bill" is a stop word in scikit-learn's list; in the news it is the subject
+    assert lexical.terms("The U.S. Senate passes a $1.2 trillion bill", "") == frozenset(
+        {"u.s", "senate", "passes", "1.2", "trillion", "bill"}
+    )
