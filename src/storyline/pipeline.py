@@ -206,6 +206,15 @@ class Processor:
         analyzed, failures = analyze_inputs(items)
         return BatchResult(processed=[self.place(one) for one in analyzed], failures=failures)
 
+    def process_and_refine(self, items: Sequence[ArticleInput]) -> BatchResult:
+        """``process``, then the refinement pass the writer runs after a batch, each article in the story the
+        pass left it in: what an import stores, without a database."""
+        batch = self.process(items)
+        refinement = self.refine()
+        for processed in batch.processed:
+            processed.story_id = refinement.story_after(processed.article.key, processed.story_id)
+        return batch
+
 
 # Storage ---------------------------------------------------------------------------------------------
 
@@ -518,7 +527,7 @@ def analyze_jsonl(lines: Iterable[str]) -> dict:
             errors.append(f"line {line_number}: {item}")
         else:
             items.append(item)
-    batch = Processor().process(items)
+    batch = Processor().process_and_refine(items)
     errors.extend(str(failure.error) for failure in batch.failures)
     ids = {p.article.key: p.external_id or p.article.key for p in batch.processed}
     stories: dict[int, list[Processed]] = {}

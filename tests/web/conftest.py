@@ -56,7 +56,7 @@ def seed_inputs(records: list[dict]) -> list[ArticleInput]:
 @pytest.fixture(scope="session")
 def seed_batch(seed_records) -> BatchResult:
     """Extraction and enrichment are the slow part; do them once and store the result per database."""
-    batch = Processor().process(seed_inputs(seed_records))
+    batch = Processor().process_and_refine(seed_inputs(seed_records))
     assert not batch.failures, batch.failures
     return batch
 

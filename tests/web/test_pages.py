@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html import unescape
 
@@ -184,3 +185,20 @@ def test_security_headers_on_every_kind_of_response(sqlite_client, path):
     for name, value in SECURITY_HEADERS.items():
         assert headers[name] == value
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_story_page_and_api_say_why_each_article_joined(client):
+    """Beside every article but the first report: the names and words it shares with the story, how alike it
+    reads and how long after the first report it came, as the engine judged it when it joined."""
+    article = seed_article(client, "seed-lead")
+    story = client.get(f"/api/stories/{article['story_id']}").json()
+    first, *later = story["articles"]
+    assert first["joined"] is None
+    joined = [item["joined"] for item in later if item["joined"]]
+    assert joined, "the articles that joined the seed story carry their evidence"
+    reason = joined[0]
+    assert reason["shared"] and 0 < reason["similarity"] <= 1 and reason["after_first_s"] >= 0
+    page = client.get(f"/en/story/{article['story_id']}").text
+    assert "First report: the story starts here" in page
+    assert f"Joined: shares {html.escape(reason['shared'][0])}" in page
+    assert f"{reason['similarity']:.2f} similar" in page

@@ -162,13 +162,9 @@ class Clustered:
 def apply_refinement(predicted: dict[str, int], refinement: Refinement) -> None:
     """Moves the rows the way the store moves articles: absorbed stories' rows to the survivor (in the order
     the merges were made, so a chain ends at the oldest id), split-off rows to the new story."""
-    for split in refinement.splits:
-        for key in split.moved_keys:
-            predicted[key] = split.new_story_id
-    for merge in refinement.merges:
+    if refinement:
         for key, story_id in predicted.items():
-            if story_id == merge.absorbed_id:
-                predicted[key] = merge.survivor_id
+            predicted[key] = refinement.story_after(key, story_id)
 
 
 def cluster(prepared: Prepared, refine: RefineConfig | None = None, progress: Progress = _noop) -> Clustered:

@@ -84,6 +84,17 @@ class Refinement:
     def __bool__(self) -> bool:
         return bool(self.merges or self.splits)
 
+    def story_after(self, key: str, story_id: int) -> int:
+        """The story an article of ``story_id`` is in after this pass: splits first, then merges in the order
+        they were made, as the store applies them."""
+        for split in self.splits:
+            if key in split.moved_keys:
+                story_id = split.new_story_id
+        for merge in self.merges:
+            if story_id == merge.absorbed_id:
+                story_id = merge.survivor_id
+        return story_id
+
     def touched_story_ids(self) -> set[int]:
         """Stories whose membership changed (absorbed stories included), so their cached analysis is stale."""
         touched = {story_id for merge in self.merges for story_id in (merge.survivor_id, merge.absorbed_id)}
