@@ -20,7 +20,8 @@ def _story(sizes: dict[str, int]) -> tuple[list[Article], np.ndarray]:
     for outlet, size in sizes.items():
         for number in range(size):
             published = START + timedelta(minutes=len(articles))
-            articles.append(Article(f"{outlet}-{number}", f"https://{outlet}.example/{number}", "t", "x", outlet, published))
+            url = f"https://{outlet}.example/{number}"
+            articles.append(Article(f"{outlet}-{number}", url, "t", "x", outlet, published))
             vectors.append(np.eye(8)[0] + rng.normal(0, 0.3, 8))
     return articles, np.array(vectors, dtype=np.float32)
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from storyline.nlp import EMBEDDING_DIM
 from storyline.evals.clustering import apply_refinement
+from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
@@ -207,9 +207,7 @@ def test_the_same_lull_ends_a_burst_and_not_a_slow_story():
 def test_a_copy_does_not_reopen_a_story_that_has_gone_quiet():
     engine = StoryEngine()
     story = story_of_burst(engine, 50, timedelta(seconds=1))
-    republished = subject_item(
-        "republished", SUBJECT_START + timedelta(hours=9), title=BURST_TITLES[0]
-    )
+    republished = subject_item("republished", SUBJECT_START + timedelta(hours=9), title=BURST_TITLES[0])
     placement = engine.add(republished)
     assert placement.duplicate_of == "burst-0"
     assert placement.story_id != story and placement.is_new
