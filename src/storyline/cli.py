@@ -423,7 +423,7 @@ def train_placement(
 @train_app.command("sections")
 def train_sections(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
     """Refit the section classifier on the BBC layout plus the bundled examples; print cross-validated accuracy."""
-    from storyline.enrich import sections
+    from storyline.training import sections
 
     with console.status("embedding and fitting"):
         print(json.dumps(sections.train(data_dir), indent=2))
@@ -432,10 +432,10 @@ def train_sections(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> N
 @train_app.command("summary")
 def train_summary(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
     """Refit the summary sentence scorer on the BBC references; print cross-validated ROUGE-2 against the lead."""
-    from storyline.enrich import summarize
+    from storyline.training import summary
 
     with console.status("splitting and fitting"):
-        print(json.dumps(summarize.train(data_dir), indent=2))
+        print(json.dumps(summary.train(data_dir), indent=2))
 
 
 @app.command()

@@ -11,6 +11,7 @@ import pytest
 from storyline import nlp
 from storyline.domain import Article
 from storyline.enrich import sections
+from storyline.training import sections as section_training
 
 CASES = json.loads((Path(__file__).parent / "testdata" / "sections_articles.json").read_text(encoding="utf-8"))
 
@@ -75,7 +76,7 @@ def restore_model():
 
 def test_train_writes_weights_that_classify(tiny_layout, tmp_path, monkeypatch, restore_model):
     output = tmp_path / "sections.npz"
-    result = sections.train(tiny_layout, output)
+    result = section_training.train(tiny_layout, output)
     assert result["bbc_articles"] == 25 and 0.0 <= result["cv_accuracy"] <= 1.0
     monkeypatch.setattr(sections, "WEIGHTS_PATH", output)
     sections.load_model.cache_clear()

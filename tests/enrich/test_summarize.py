@@ -12,6 +12,7 @@ from storyline.domain import Article
 from storyline.enrich import summarize
 from storyline.enrich.sections import SECTIONS
 from storyline.evals.summary import lead_words, rouge_f1
+from storyline.training import summary as summary_training
 
 FIXTURE = json.loads((Path(__file__).parent / "testdata" / "summarize_article.json").read_text(encoding="utf-8"))
 
@@ -168,7 +169,7 @@ def test_train_writes_a_scorer_and_reports_held_out_scores(tmp_path, monkeypatch
         {f"business/{n:03d}": reference for n in range(1, 6)},
     )
     output = tmp_path / "scorer.json"
-    result = summarize.train(root, output)
+    result = summary_training.train(root, output)
     assert result["articles"] == 5 and result["cv_rouge"]["rouge2"] > 0
     monkeypatch.setattr(summarize, "SCORER_PATH", output)
     summarize.load_scorer.cache_clear()
@@ -185,4 +186,4 @@ def test_train_writes_a_scorer_and_reports_held_out_scores(tmp_path, monkeypatch
     ],
 )
 def test_reference_labels_recover_glued_reference_sentences(sentences, reference, expected):
-    assert summarize.reference_labels(sentences, reference).tolist() == expected
+    assert summary_training.reference_labels(sentences, reference).tolist() == expected
