@@ -233,6 +233,7 @@ def rebuild_engine(session: Session) -> StoryEngine:
 
 
 def store_processed(session: Session, processed: Processed) -> ArticleRow:
+    """One article's row and hashtags; its story's counts are the caller's (``refresh_counts``, once a batch)."""
     article, analysis = processed.article, processed.analysis
     outlet = queries.get_or_create_outlet(session, article.source)
     published = article.published or datetime.now(timezone.utc)
@@ -266,8 +267,14 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
     session.add(row)
     session.flush()
     store_hashtags(session, row, analysis.hashtags)
-    queries.refresh_story_counts(session, processed.story_id)
     return row
+
+
+def refresh_counts(session: Session, story_ids: Iterable[int]) -> None:
+    """Recounts each story's articles and outlets once, after a batch: counted after every article, a story's
+    count alone grew with the square of its size."""
+    for story_id in sorted(set(story_ids)):
+        queries.refresh_story_counts(session, story_id)
 
 
 def placement_record(evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict | None:
@@ -423,6 +430,7 @@ def store_each(
             error = StoreError(f"refused the article: {_first_line(exc)}", subject=processed.article.url)
             log.warning("article not stored", url=processed.article.url, error=str(error))
             failures.append(Failure(processed.article.url, error))
+    refresh_counts(session, (row.story_id for row in stored))
     return stored
 
 

@@ -64,7 +64,7 @@ def test_migration_adds_the_merge_index_to_an_existing_database(database_url):
                 ),
                 {"now": START},
             )
-        migrate(engine)
+        migrate(engine, "0004")
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
             assert connection.scalar(text("SELECT title FROM stories WHERE id = 7")) == "kept"

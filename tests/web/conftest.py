@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from storyline.domain import ArticleInput
-from storyline.pipeline import BatchResult, Processor, store_processed
+from storyline.pipeline import BatchResult, Processor, refresh_counts, store_processed
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Article, ArticleEntity
@@ -65,6 +65,7 @@ def store_batch(runtime: Runtime, batch: BatchResult) -> None:
     with transaction(runtime.sessions) as session:
         for processed in batch.processed:
             store_processed(session, processed)
+        refresh_counts(session, (processed.story_id for processed in batch.processed))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from storyline.pipeline import Processor, rebuild_engine, refine_stories, store_processed
+from storyline.pipeline import Processor, rebuild_engine, refine_stories, refresh_counts, store_processed
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.stories.refine import Merge
@@ -25,6 +25,7 @@ def refined(runtime, seed_batch) -> Runtime:
     with transaction(runtime.sessions) as session:
         for number, processed in enumerate(ordered):
             store_processed(session, replace(processed, story_id=OLDER if number < 2 else YOUNGER))
+        refresh_counts(session, (OLDER, YOUNGER))
     with transaction(runtime.sessions) as session:
         refinement = refine_stories(session, Processor(rebuild_engine(session)))
     assert refinement.merges == [Merge(OLDER, YOUNGER)]

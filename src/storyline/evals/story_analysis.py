@@ -35,7 +35,7 @@ def bench_story_analysis(articles: int = 10_000, progress=lambda done, total: No
     from fastapi.testclient import TestClient
 
     from storyline.fetch.jsonl import parse_line
-    from storyline.pipeline import Processed, analyze_inputs, refresh_story_analysis, store_processed
+    from storyline.pipeline import Processed, analyze_inputs, refresh_counts, refresh_story_analysis, store_processed
     from storyline.store import queries, transaction
     from storyline.web.app import create_app
 
@@ -62,6 +62,8 @@ def bench_story_analysis(articles: int = 10_000, progress=lambda done, total: No
                     vector = (embedding / np.linalg.norm(embedding)).astype(np.float32)
                     store_processed(session, Processed(article, original.analysis, vector, story_id, None))
             progress(min(start + STORE_CHUNK, articles), articles)
+        with transaction(runtime.sessions) as session:
+            refresh_counts(session, [story_id])
         before_mb = peak_rss_mb()
         started = time.perf_counter()
         with transaction(runtime.sessions) as session:
