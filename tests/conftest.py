@@ -169,3 +169,23 @@ def loopback_server() -> Iterator[LoopbackServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def refuse_storing(monkeypatch):
+    """``refuse_storing(url)``: storing that article's hashtags fails as a database refusal would, so the
+    article is refused at the storage step while every other one is stored."""
+
+    def refuse(url: str) -> None:
+        from storyline import pipeline
+
+        real = pipeline.store_hashtags
+
+        def store_hashtags(session, row, hashtags):
+            if row.url == url:
+                raise ValueError("a value the database will not take")
+            real(session, row, hashtags)
+
+        monkeypatch.setattr(pipeline, "store_hashtags", store_hashtags)
+
+    return refuse

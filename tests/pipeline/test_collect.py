@@ -113,23 +113,16 @@ def _serve_feeds(server, feeds: dict[str, bytes]) -> None:
         server.routes[f"/{name}.xml"] = (200, {"Content-Type": "application/rss+xml"}, body)
 
 
-def test_an_entry_refused_at_storage_costs_only_that_entry(sqlite_runtime, loopback_server, monkeypatch):
+def test_an_entry_refused_at_storage_costs_only_that_entry(
+    sqlite_runtime, loopback_server, monkeypatch, refuse_storing
+):
     """The other entries of its feed are stored, the feeds after it are polled, the feeds page names the entry,
     and the next poll tries it again."""
-    from storyline import pipeline
-
     base = loopback_server.base_url
     _serve_feeds(loopback_server, {"first": _feed(base, "first", ["bridge", "library"]),
                                    "second": _feed(base, "second", ["harbour", "museum"])})  # fmt: skip
     refused = f"{base}/first/1"
-    real = pipeline.store_hashtags
-
-    def store_hashtags(session, row, hashtags):
-        if row.url == refused:
-            raise ValueError("value the database will not take")
-        real(session, row, hashtags)
-
-    monkeypatch.setattr(pipeline, "store_hashtags", store_hashtags)
+    refuse_storing(refused)
     first = add_feed(sqlite_runtime, loopback_server.url("/first.xml"))
     second = add_feed(sqlite_runtime, loopback_server.url("/second.xml"))
     report = poll_due(sqlite_runtime)

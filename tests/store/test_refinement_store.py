@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from storyline.pipeline import store_refinement
-from storyline.store import make_engine, make_session_factory, migrate, queries, transaction
+from storyline.store import make_engine, migrate, queries, transaction
 from storyline.store.models import Article, Story
 from storyline.stories.refine import Merge, Refinement, Split
 
 START = datetime(2025, 6, 16, 8, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def sessions(database_url) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 def add_story(session: Session, story_id: int, keys: list[str], minutes: list[int]) -> None:

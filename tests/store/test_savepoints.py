@@ -3,25 +3,13 @@ real, on SQLite (where the driver's own transaction handling would break them) a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storyline.store import make_engine, make_session_factory, migrate, transaction
+from storyline.store import transaction
 from storyline.store.models import Outlet
-
-
-@pytest.fixture
-def sessions(database_url) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 def add_outlet(session: Session, name: str, slug: str | None = None) -> None:

@@ -11,7 +11,7 @@ from storyline.store import queries, transaction
 from storyline.workers import tasks
 
 
-def test_the_writer_stores_the_rest_of_a_batch_when_one_article_is_refused(sqlite_runtime, monkeypatch):
+def test_the_writer_stores_the_rest_of_a_batch_when_one_article_is_refused(sqlite_runtime, monkeypatch, refuse_storing):
     start = datetime(2025, 6, 16, 10, tzinfo=timezone.utc)
     items = [
         ArticleInput(
@@ -25,15 +25,7 @@ def test_the_writer_stores_the_rest_of_a_batch_when_one_article_is_refused(sqlit
     ]
     analyzed, failures = pipeline.analyze_inputs(items)
     assert not failures
-    refused = items[1].url
-    real = pipeline.store_hashtags
-
-    def store_hashtags(session, row, hashtags):
-        if row.url == refused:
-            raise ValueError("a value the database will not take")
-        real(session, row, hashtags)
-
-    monkeypatch.setattr(pipeline, "store_hashtags", store_hashtags)
+    refuse_storing(items[1].url)
     monkeypatch.setattr(tasks._state, "processor", None)
     with transaction(sqlite_runtime.sessions) as session:
         stored = tasks.place_batch(session, analyzed)

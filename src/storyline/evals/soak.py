@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import feedparser
-from sqlalchemy import func, select
 
 from storyline.cli import import_jsonl, refresh_all_stories
 from storyline.collect import add_feed, poll_due
@@ -51,7 +50,6 @@ from storyline.logs import get_logger
 from storyline.pipeline import Failure
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
-from storyline.store.models import Article
 
 log = get_logger("soak")
 
@@ -275,7 +273,7 @@ def failure_reasons(failures: Iterable[Failure]) -> dict[str, str]:
 def stored_urls(runtime: Runtime) -> tuple[set[str], int]:
     """The URLs the database holds, and how many of them it holds more than once."""
     with transaction(runtime.sessions) as session:
-        rows = session.execute(select(Article.url, func.count()).group_by(Article.url)).all()
+        rows = queries.url_copies(session)
     return {url for url, _ in rows}, sum(1 for _, copies in rows if copies > 1)
 
 

@@ -180,6 +180,12 @@ def story_coverage(session: Session, story_id: int) -> list[Article]:
     return list(session.scalars(_STORY_COVERAGE, {"story_id": story_id}))
 
 
+def url_copies(session: Session) -> list[tuple[str, int]]:
+    """Every stored URL with how many articles hold it (one, unless something stored it twice)."""
+    query = select(Article.url, func.count()).group_by(Article.url)
+    return [(url, copies) for url, copies in session.execute(query)]
+
+
 def stories_by_external_id(session: Session) -> list[tuple[str, int]]:
     """(external id, story id) of every article imported with an id: how an evaluation reads the grouping."""
     query = select(Article.external_id, Article.story_id).where(Article.external_id.is_not(None))
