@@ -49,6 +49,8 @@ ENGINE_REPLAY_WINDOW = timedelta(days=7)
 # A page that failed to fetch is tried again this long after (then later and later, see ``collect``).
 REFETCH_FIRST_DELAY = timedelta(minutes=15)
 LEAD_CHARS = 400
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)  # before the web; anything earlier is a placeholder
+LATEST_AHEAD = timedelta(days=2)  # time zones and embargoes; later than that is a mistake
 UNKNOWN_SOURCE = "Unknown outlet"
 
 
@@ -120,13 +122,24 @@ def unsplit_article(item: ArticleInput) -> Article:
         title=title,
         text=text,
         source=(encodable(item.source) or "").strip() or UNKNOWN_SOURCE,
-        published=published or datetime.now(timezone.utc),
+        published=plausible_date(published) or datetime.now(timezone.utc),
         language=(language or "en")[:8],
         author=author,
         image_url=image_url,
         title_derived=title_derived,
         excerpt_only=item.excerpt_only,
     )
+
+
+def plausible_date(published: datetime | None, now: datetime | None = None) -> datetime | None:
+    """A publication date a page can really have, else None (the arrival time stands in): metadata says year 1
+    or 9999 often enough, and arithmetic on such a date overflows downstream (a story window before year 1)."""
+    now = now or datetime.now(timezone.utc)
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)  # a date without a zone is read as UTC, as stored
+    if published is None or not EARLIEST_DATE <= published <= now + LATEST_AHEAD:
+        return None
+    return published
 
 
 @dataclass(slots=True)

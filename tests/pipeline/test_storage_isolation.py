@@ -4,7 +4,9 @@ withdrawn from its story, and the rest of its batch is stored: on SQLite and on 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from typer.testing import CliRunner
 
 from storyline import config, pipeline
@@ -113,3 +115,23 @@ def test_an_item_without_a_title_gets_one_from_its_text(sqlite_runtime):
         assert row.title_derived
         opening = "The council voted on Monday to approve the harbour bridge plan after a long public consultation."
         assert row.title == opening
+
+
+@pytest.mark.parametrize(
+    ("published", "kept"),
+    [
+        (datetime(1, 1, 1, tzinfo=timezone.utc), False),  # what a page's metadata said; it overflowed the engine
+        (datetime(9999, 12, 31, tzinfo=timezone.utc), False),
+        (datetime(1989, 12, 31, tzinfo=timezone.utc), False),
+        (datetime(2014, 3, 10, tzinfo=timezone.utc), True),
+        (datetime.now(timezone.utc) + timedelta(days=1), True),
+    ],
+)
+def test_implausible_publication_dates_give_way_to_the_arrival_time(sqlite_runtime, published, kept):
+    record = _records()[0]
+    item = ArticleInput(url=record["url"], title=record["title"], text=record["text"], published=published)
+    report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, [item])
+    assert report.imported == 1 and not report.failed
+    with transaction(sqlite_runtime.sessions) as session:
+        stored = queries.get_article_by_url(session, record["url"]).published_at
+    assert (stored == published) is kept
