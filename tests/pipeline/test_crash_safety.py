@@ -26,11 +26,14 @@ def _write_corpus(path: Path) -> None:
     rng = random.Random(3)
     with path.open("w", encoding="utf-8") as handle:
         for index in range(LINES):
+            # Each article names a place of its own, as real ones do, so stories stay the size of real stories
+            # (over fourteen words alone, the placement model files thousands of articles into one story).
             words = " ".join(rng.choices(WORDS, k=12))
+            place = f"Placeton{index // 3}"
             record = {
                 "url": f"https://crash.example.com/{index}?utm_source=feed",
-                "title": f"Item {index}: {words[:40]}",
-                "text": f"{words.capitalize()} number {index}.",
+                "title": f"Item {index}: {place} {words[:40]}",
+                "text": f"{place}: {words.capitalize()} number {index}.",
                 "source": f"Outlet {index % 5}",
                 "published": f"2025-06-{1 + index % 28:02d}T12:00:00Z",
             }
