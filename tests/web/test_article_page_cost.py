@@ -11,8 +11,9 @@ from sqlalchemy import event
 from storyline.store import community, queries, transaction
 from storyline.store.models import Article, ArticleEntity
 
-# The article with outlet, story and hashtags; the rest of its story; its comments with their authors.
-ARTICLE_PAGE_QUERIES = 3
+# The article with outlet, story and hashtags; the story's newest other articles (at most RELATED_SHOWN); the
+# syndicated copies of those; its comments with their authors.
+ARTICLE_PAGE_QUERIES = 4
 GROWTH = 6
 
 

@@ -202,3 +202,22 @@ def test_story_page_and_api_say_why_each_article_joined(client):
     assert "First report: the story starts here" in page
     assert f"Joined: shares {html.escape(reason['shared'][0])}" in page
     assert f"{reason['similarity']:.2f} similar" in page
+
+
+def test_a_big_story_is_listed_a_page_at_a_time(sqlite_client, monkeypatch):
+    """A story of thousands of articles serves its page in one bounded read: its coverage in pages (here of 3
+    for the seed story's 4 articles), the outlet comparison counted in the database, the API in pages too."""
+    from storyline.web import pages
+
+    monkeypatch.setattr(pages, "STORY_PAGE_SIZE", 3)
+    story_id = seed_article(sqlite_client, "seed-lead")["story_id"]
+    first = sqlite_client.get(f"/en/story/{story_id}").text
+    second = sqlite_client.get(f"/en/story/{story_id}?page=2").text
+    assert first.count('class="row-item"') == 3 and second.count('class="row-item"') == 1
+    assert 'rel="next" href="?page=2"' in first and 'rel="prev" href="?page=1"' in second
+    assert "First report: the story starts here" in first and "the story starts here" not in second
+    assert '<ol class="rows timeline" start="4">' in second
+    assert first.count("<tr>") == second.count("<tr>") == 1 + 4  # the outlet comparison covers every outlet
+    api = sqlite_client.get(f"/api/stories/{story_id}?limit=3").json()
+    rest = sqlite_client.get(f"/api/stories/{story_id}?limit=3&offset=3").json()
+    assert len(api["articles"]) == 3 and len(rest["articles"]) == 1 and api["article_count"] == 4

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, bindparam, delete, func, select, text, update
-from sqlalchemy.orm import Session, defer, joinedload, load_only, selectinload
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy.orm import Session, aliased, defer, joinedload, load_only, selectinload
 
 from storyline.store.models import (
     Article,
@@ -151,33 +151,83 @@ def story_articles(session: Session, story_id: int) -> list[Article]:
     return list(session.scalars(query))
 
 
-# What a coverage list shows of each article: its bodies, sentences and embeddings stay in the database.
-_STORY_COVERAGE = (
-    select(Article)
-    .where(Article.story_id == bindparam("story_id"))
-    .options(
-        load_only(
-            Article.id,
-            Article.public_id,
-            Article.url,
-            Article.title,
-            Article.title_derived,
-            Article.excerpt_only,
-            Article.placement,
-            Article.language,
-            Article.published_at,
-            Article.outlet_id,
-            Article.story_id,
-            Article.duplicate_of_id,
+# What a coverage list shows of each article: its bodies, sentences and embeddings stay in the database. A
+# syndicated copy whose original is in the same story is not listed: it shows as "also in" on its original.
+_ORIGINAL = aliased(Article)
+
+
+def _story_originals(*columns) -> Select:
+    return (
+        select(*columns)
+        .outerjoin(_ORIGINAL, Article.duplicate_of_id == _ORIGINAL.id)
+        .where(
+            Article.story_id == bindparam("story_id"),
+            or_(Article.duplicate_of_id.is_(None), _ORIGINAL.story_id.is_distinct_from(Article.story_id)),
         )
     )
+
+
+_LISTED_COLUMNS = load_only(
+    Article.id,
+    Article.public_id,
+    Article.url,
+    Article.title,
+    Article.title_derived,
+    Article.excerpt_only,
+    Article.placement,
+    Article.language,
+    Article.published_at,
+    Article.outlet_id,
+    Article.story_id,
+    Article.duplicate_of_id,
+)
+_STORY_COVERAGE = _story_originals(Article).options(_LISTED_COLUMNS).order_by(Article.published_at, Article.id)
+_STORY_ARTICLES = (
+    select(Article)
+    .where(Article.story_id == bindparam("story_id"))
+    .options(_LISTED_COLUMNS)
     .order_by(Article.published_at, Article.id)
 )
 
 
-def story_coverage(session: Session, story_id: int) -> list[Article]:
-    """The story's articles, oldest first, loaded with only the columns a coverage list shows."""
-    return list(session.scalars(_STORY_COVERAGE, {"story_id": story_id}))
+def story_coverage(session: Session, story_id: int, limit: int | None = None, offset: int = 0) -> list[Article]:
+    """One page of the story's original articles, oldest first, loaded with only the columns a coverage list
+    shows; every one when ``limit`` is None."""
+    return list(session.scalars(_STORY_COVERAGE.limit(limit).offset(offset), {"story_id": story_id}))
+
+
+def story_articles_page(session: Session, story_id: int, limit: int, offset: int = 0) -> list[Article]:
+    """One page of every article of the story, syndicated copies included, oldest first."""
+    return list(session.scalars(_STORY_ARTICLES.limit(limit).offset(offset), {"story_id": story_id}))
+
+
+def story_latest_coverage(session: Session, story_id: int, limit: int) -> list[Article]:
+    """The story's ``limit`` newest original articles, newest first."""
+    query = _STORY_COVERAGE.order_by(None).order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
+    return list(session.scalars(query, {"story_id": story_id}))
+
+
+def story_copy_outlets(session: Session, story_id: int, article_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    """(original id, outlet id, outlet name) of the story's syndicated copies of ``article_ids``."""
+    query = (
+        select(Article.duplicate_of_id, Outlet.id, Outlet.name)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(Article.story_id == story_id, Article.duplicate_of_id.in_(list(article_ids)))
+        .order_by(Article.published_at, Article.id)
+    )
+    return [(original, outlet_id, name) for original, outlet_id, name in session.execute(query)]
+
+
+def story_outlet_counts(session: Session, story_id: int) -> list[tuple[Outlet, int, datetime]]:
+    """Each outlet of the story with its number of original articles and its first report, earliest first."""
+    originals = _story_originals(Article.outlet_id, Article.published_at).subquery()
+    query = (
+        select(Outlet, func.count(), func.min(originals.c.published_at).label("first"))
+        .join(originals, originals.c.outlet_id == Outlet.id)
+        .group_by(Outlet.id)
+        .order_by(text("first"), Outlet.name)
+    )
+    return [(outlet, int(count), first) for outlet, count, first in session.execute(query, {"story_id": story_id})]
 
 
 def url_copies(session: Session) -> list[tuple[str, int]]:

@@ -296,8 +296,9 @@ def api_stories(db: Db, limit: Limit = 20) -> StoryList:
 
 
 @router.get("/api/stories/{story_id}", response_model=StoryDetail, responses=NOT_FOUND, tags=["stories"])
-def api_story(story_id: RowId, db: Db) -> StoryDetail:
-    """A story merged into an older one answers with that one (its ``id`` tells the client the new id)."""
+def api_story(story_id: RowId, db: Db, limit: Limit = 100, offset: Offset = 0) -> StoryDetail:
+    """A story merged into an older one answers with that one (its ``id`` tells the client the new id).
+    ``articles`` is one page of the story's articles, oldest first (``article_count`` says how many in all)."""
     story = queries.get_surviving_story(db, story_id)
     if story is None:
         raise HTTPException(status_code=404, detail="no story with that id")
@@ -310,7 +311,7 @@ def api_story(story_id: RowId, db: Db) -> StoryDetail:
         analysis = story.analysis
     return StoryDetail(
         **story_item(story).model_dump(),
-        articles=[story_article(row, story) for row in queries.story_coverage(db, story.id)],
+        articles=[story_article(row, story) for row in queries.story_articles_page(db, story.id, limit, offset)],
         hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story.id)],
         analysis=analysis,
     )

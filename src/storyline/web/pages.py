@@ -27,6 +27,7 @@ log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
 
 PAGE_SIZE = 20
+STORY_PAGE_SIZE = 100  # a story of thousands of articles is read a page at a time
 MAX_PAGE = 500
 MAX_QUESTION = 300
 SCORES_FILE = Path(__file__).parents[1] / "data" / "scores.json"
@@ -56,10 +57,10 @@ def alternate_feeds(base: str, title: str) -> list[dict]:
     ]
 
 
-def paged(fetch: Callable[[int, int], list], page: int) -> tuple[list, bool]:
+def paged(fetch: Callable[[int, int], list], page: int, size: int = PAGE_SIZE) -> tuple[list, bool]:
     """One page of results, and whether another follows."""
-    rows = fetch(PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    rows = fetch(size + 1, (page - 1) * size)
+    return rows[:size], len(rows) > size
 
 
 def check_language(lang: str) -> None:
@@ -178,7 +179,7 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
 
 
 @router.get("/{lang}/story/{story_id}", name="story")
-def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResponse:
+def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageNumber = 1) -> HTMLResponse:
     check_language(lang)
     story = queries.get_story(db, story_id)
     if story is None:
@@ -192,19 +193,23 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db) -> HTMLResp
         db.rollback()
         log.warning("story analysis failed", story=story_id, error=str(exc))
         payload = story.analysis
-    rows = queries.story_coverage(db, story_id)
-    coverage = views.collapse_duplicates(rows)
+    rows, has_next = paged(partial(queries.story_coverage, db, story_id), page, STORY_PAGE_SIZE)
+    coverage = views.story_coverage(db, story_id, rows)
     for item in coverage:
         item.joined = views.join_reason(item.article, story)
-    originals = [item.article for item in coverage]
-    counts = queries.comment_counts(db, [a.id for a in originals])
+    counts = queries.comment_counts(db, [row.id for row in rows])
     return render(
         request,
         "story.html",
         story=story,
         coverage=coverage,
+        page=page,
+        has_next=has_next,
+        first_number=(page - 1) * STORY_PAGE_SIZE + 1,
         analysis=payload,
-        comparison=views.outlet_comparison(originals, (payload or {}).get("exclusives", {})),
+        comparison=views.outlet_comparison(
+            queries.story_outlet_counts(db, story_id), (payload or {}).get("exclusives", {})
+        ),
         hashtags=queries.story_entities(db, story_id),
         comment_counts=counts,
         feeds=alternate_feeds(f"/feeds/story/{story_id}", story.title),

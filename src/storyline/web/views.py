@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
 from storyline.store import queries
-from storyline.store.models import Article, Comment, Story
+from storyline.store.models import Article, Comment, Outlet, Story
 from storyline.web.text import safe_http_url
 
 TOP_STORY_WINDOW = timedelta(hours=48)
@@ -76,29 +76,36 @@ class CommentNode:
         return self.comment.deleted or self.comment.hidden
 
 
-def collapse_duplicates(rows: Sequence[Article]) -> list[Coverage]:
-    """Syndicated copies (``duplicate_of_id``) are shown once, on their original, as "also in"."""
-    originals = {row.id: Coverage(row) for row in rows if row.duplicate_of_id is None}
-    for row in rows:
-        original = originals.get(row.duplicate_of_id) if row.duplicate_of_id is not None else None
-        if original is not None:
-            if row.outlet.name not in original.also_in and row.outlet_id != original.article.outlet_id:
-                original.also_in.append(row.outlet.name)
-        elif row.duplicate_of_id is not None and original is None:
-            originals[row.id] = Coverage(row)  # its original lives in another story: show the copy itself
-    return list(originals.values())
+def collapse_duplicates(rows: Sequence[Article], copies: Iterable[tuple[int, int, str]]) -> list[Coverage]:
+    """Each original article with the other outlets that ran a syndicated copy of it ("also in"); ``copies``
+    are (original id, outlet id, outlet name) as ``queries.story_copy_outlets`` gives them."""
+    coverage = {row.id: Coverage(row) for row in rows}
+    for original_id, outlet_id, name in copies:
+        item = coverage.get(original_id)
+        if item is not None and outlet_id != item.article.outlet_id and name not in item.also_in:
+            item.also_in.append(name)
+    return list(coverage.values())
+
+
+def story_coverage(session: Session, story_id: int, rows: Sequence[Article]) -> list[Coverage]:
+    """``rows`` of the story as a coverage list: copies folded into their originals."""
+    return collapse_duplicates(rows, queries.story_copy_outlets(session, story_id, [row.id for row in rows]))
+
+
+RELATED_SHOWN = 20  # an article page lists the story's newest coverage, however big the story
 
 
 def related_coverage(session: Session, article: Article) -> tuple[list[Coverage], list[str]]:
-    """The other articles of the story (other outlets first, newest first within each group), and the outlets
-    that carry a syndicated copy of this one."""
+    """The story's newest other articles (other outlets first, newest first within each group), and the
+    outlets that carry a syndicated copy of this one."""
     if article.story_id is None:
         return [], []
-    coverage = collapse_duplicates(queries.story_coverage(session, article.story_id))
-    own = next((item.also_in for item in coverage if item.article.id == article.id), [])
-    others = [item for item in coverage if item.article.id != article.id]
-    others.sort(key=lambda item: (item.article.outlet_id == article.outlet_id, -item.article.published_at.timestamp()))
-    return others, own
+    rows = queries.story_latest_coverage(session, article.story_id, RELATED_SHOWN + 1)
+    others = [row for row in rows if row.id != article.id][:RELATED_SHOWN]
+    coverage = story_coverage(session, article.story_id, [article, *others])
+    own, related = coverage[0].also_in, coverage[1:]
+    related.sort(key=lambda item: (item.article.outlet_id == article.outlet_id, -item.article.published_at.timestamp()))
+    return related, own
 
 
 def home(session: Session, now: datetime | None = None) -> dict:
@@ -174,16 +181,10 @@ def sentence_link(article_id: str, sentence: int, language: str = "en") -> str:
     return f"/{language}/article/{article_id}#s{sentence}"
 
 
-def outlet_comparison(rows: Sequence[Article], exclusives: dict[str, list[dict]]) -> list[dict]:
-    """One line per outlet: how many articles, when it first reported, what only it reports."""
-    outlets: dict[str, dict] = {}
-    for row in rows:
-        entry = outlets.setdefault(
-            row.outlet.name,
-            {"name": row.outlet.name, "slug": row.outlet.slug, "articles": 0, "first": row.published_at},
-        )
-        entry["articles"] += 1
-        entry["first"] = min(entry["first"], row.published_at)
-    for name, entry in outlets.items():
-        entry["exclusives"] = exclusives.get(name, [])
-    return sorted(outlets.values(), key=lambda entry: entry["first"])
+def outlet_comparison(outlets: Sequence[tuple[Outlet, int, datetime]], exclusives: dict[str, list[dict]]) -> list[dict]:
+    """One line per outlet, earliest first: how many articles, when it first reported, what only it reports."""
+    return [
+        {"name": outlet.name, "slug": outlet.slug, "articles": count, "first": first,
+         "exclusives": exclusives.get(outlet.name, [])}
+        for outlet, count, first in outlets
+    ]  # fmt: skip
