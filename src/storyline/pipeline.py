@@ -302,6 +302,7 @@ def placement_record(evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> 
         "lull_s": int(evidence.lull.total_seconds()),
         "entities": [names.get(slug, slug) for slug in evidence.entities],
         "terms": list(evidence.terms),
+        "rejoined": evidence.rejoined,
     }
 
 

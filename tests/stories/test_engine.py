@@ -211,3 +211,30 @@ def test_a_copy_does_not_reopen_a_story_that_has_gone_quiet():
     placement = engine.add(republished)
     assert placement.duplicate_of == "burst-0"
     assert placement.story_id != story and placement.is_new
+
+
+def later(record: dict, days: float) -> dict:
+    published = datetime.fromisoformat(record["published"]) + timedelta(days=days)
+    return {**record, "id": f"{record['id']}-{days:g}d", "published": published.isoformat()}
+
+
+@pytest.mark.parametrize(
+    ("record", "days", "config", "rejoins"),
+    [
+        (FOLLOW_UP, 2, EngineConfig(), True),  # next days' coverage naming the inquiry's people: the story wakes
+        (FOLLOW_UP, 10, EngineConfig(), False),  # retired more than ``dormant_for`` ago: a new story
+        (FOLLOW_UP, 2, EngineConfig(dormant_members=3), False),  # the bound on members kept: forgotten
+        (UNRELATED, 2, EngineConfig(), False),  # another subject: never
+    ],
+)
+def test_a_retired_story_is_rejoined_on_strong_evidence(seed_items, make_items, record, days, config, rejoins):
+    engine = StoryEngine(next_story_id=7, config=config)
+    seed_story = set(place_as_the_writer_does(engine, seed_items).values())
+    [arrival] = make_items([later(record, days)])
+    engine.judge(arrival)  # advances the clock: the seed story is retired
+    assert len(seed_story) == 1 and engine.story(min(seed_story)) is None
+    placement = engine.add(arrival)
+    assert (placement.story_id in seed_story) is rejoins
+    assert (placement.evidence is not None and placement.evidence.rejoined) is rejoins
+    if rejoins:
+        assert engine.story(placement.story_id).size == len(seed_items) + 1

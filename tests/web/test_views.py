@@ -29,3 +29,18 @@ def test_comment_tree_threads_replies_and_drops_removed_leaves():
     comments = [comment(1), comment(2, 1), comment(3, deleted=True), comment(4, hidden=True), comment(5, 4)]
     tree = comment_tree(comments)
     assert [(node.comment.id, [child.comment.id for child in node.children]) for node in tree] == [(1, [2]), (4, [5])]
+
+
+def test_join_reason_says_when_an_article_woke_a_retired_story():
+    from datetime import timedelta
+
+    from storyline.web.views import join_reason
+
+    story = SimpleNamespace(created_at=datetime(2025, 6, 16, tzinfo=timezone.utc))
+    placed = {"entities": ["Louise Casey"], "terms": ["casey", "inquiry"], "cosine": 0.8, "rejoined": True}
+    article = SimpleNamespace(placement=placed, published_at=story.created_at + timedelta(days=2))
+    reason = join_reason(article, story)
+    assert reason.rejoined and reason.shared == ["Louise Casey", "inquiry"] and reason.after_first == timedelta(days=2)
+    assert not join_reason(
+        SimpleNamespace(placement={**placed, "rejoined": False}, published_at=article.published_at), story
+    ).rejoined

@@ -55,6 +55,7 @@ class Evidence:
     lull: timedelta  # since the story's last article before this one
     entities: tuple[str, ...]  # the rarest entity slugs the two share, rarest first
     terms: tuple[str, ...]  # the rarest words they share
+    rejoined: bool = False  # the story had been retired, and this article woke it
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,17 @@ class EngineConfig:
     retire_after_paces: float = 20.0
     min_lull: timedelta = timedelta(hours=6)
     window: timedelta = timedelta(days=3)  # the longest any story stays live without a new article
+    # A retired story sleeps for ``dormant_for`` (bounded by ``dormant_members`` members in all, oldest
+    # forgotten first) and can be rejoined by a later article with strong evidence of the same event, keeping its
+    # id: next-morning coverage, a trial over weeks. Strong means the article reads like the story
+    # (``rejoin_cosine``), names at least ``rejoin_entities`` of the names most of its articles carry, and shares
+    # ``rejoin_terms`` of its rare vocabulary with the story: a new event on the same subject (another Gaza
+    # strike, another Senate vote) shares the subject's names but rarely all three.
+    dormant_for: timedelta = timedelta(days=7)
+    dormant_members: int = 200_000
+    rejoin_cosine: float = 0.6
+    rejoin_entities: int = 2
+    rejoin_terms: float = 0.3
     neighbours: int = 8  # nearest story means fetched from the index for each article
     entity_candidates: int = 8  # most recent live stories fetched for each of the article's entities
     evidence_names: int = 5  # shared entities and words kept as an article's evidence
@@ -112,6 +124,11 @@ class Story:
     # Changes whenever the members do, and no two states of any story in this process share one: while a
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
+
+    def salient_entities(self, share: float = 0.5) -> set[str]:
+        """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
+        article mentions in passing."""
+        return {slug for slug, members in self.entities.items() if members >= share * self.size}
 
     def opening(self) -> Member:
         """The earliest member: the one the story is titled after."""
@@ -166,6 +183,7 @@ class StoryEngine:
         self._duplicates = DuplicateFinder(self.config.dedupe)
         self._term_frequencies = lexical.DocumentFrequencies()
         self._entity_frequencies = lexical.DocumentFrequencies()
+        self._dormant = Dormant(self.config)
 
     @property
     def live_stories(self) -> int:
@@ -187,6 +205,10 @@ class StoryEngine:
         evidence = None
         if story_id is None:
             story_id, evidence = self._best_story(arrival)
+        if story_id is None:
+            story_id, evidence = self._rejoin(arrival)
+        if story_id is not None and story_id in self._dormant:
+            self._rebuild(story_id, self._dormant.wake(story_id).members)
         is_new = story_id is None or story_id not in self._stories
         if story_id is None:
             story_id = self.next_story_id
@@ -306,16 +328,37 @@ class StoryEngine:
                 best_id, best, best_features = candidate, probability, features
         if best_id is None or best_features is None:
             return None, None
-        story = self._stories[best_id]
+        return best_id, self._evidence(arrival, self._stories[best_id], best_features, best)
+
+    def _rejoin(self, arrival: Arrival) -> tuple[int | None, Evidence | None]:
+        """The retired story ``arrival`` continues, when the evidence is strong (``EngineConfig.rejoin_*``)."""
+        config, best_id, best = self.config, None, None
+        for story in self._dormant.candidates(arrival, config.neighbours, config.entity_candidates):
+            features = self.features(arrival, story)
+            if (
+                features.cosine >= config.rejoin_cosine
+                and len(arrival.entities & story.salient_entities()) >= config.rejoin_entities
+                and features.terms_any >= config.rejoin_terms
+                and (best is None or features.cosine > best[1].cosine)
+            ):
+                best_id, best = story.id, (story, features)
+        if best is None:
+            return None, None
+        story, features = best
+        return best_id, self._evidence(arrival, story, features, self.model.probability(features), rejoined=True)
+
+    def _evidence(
+        self, arrival: Arrival, story: Story, features: PairFeatures, probability: float, rejoined: bool = False
+    ) -> Evidence:
         count = self.config.evidence_names
-        evidence = Evidence(
-            probability=best,
-            cosine=best_features.cosine,
-            lull=best_features.lull,
+        return Evidence(
+            probability=probability,
+            cosine=features.cosine,
+            lull=features.lull,
             entities=tuple(lexical.rarest_shared(arrival.entities, story.entities, self._entity_frequencies, count)),
             terms=tuple(lexical.rarest_shared(arrival.terms, story.terms, self._term_frequencies, count)),
+            rejoined=rejoined,
         )
-        return best_id, evidence
 
     def _join(self, story_id: int, member: Member) -> None:
         story = self._stories.get(story_id)
@@ -365,6 +408,8 @@ class StoryEngine:
             if story is None or story.retires_at != retires_at:
                 continue  # the story has a newer entry queued
             self._drop(story)
+            self._dormant.sleep(story)
+        self._dormant.forget_before(now - self.config.dormant_for)
 
     def _drop(self, story: Story) -> None:
         del self._stories[story.id]
@@ -378,3 +423,60 @@ class StoryEngine:
         for member in story.members:
             if self._story_of_key.get(member.key) == story.id:
                 del self._story_of_key[member.key]
+
+
+class Dormant:
+    """Retired stories that a later article may still rejoin, oldest retirement first, with their own index of
+    means and of the names most of their articles carry. Bounded by age and by members kept
+    (``EngineConfig.dormant_for``, ``dormant_members``)."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self._stories: dict[int, Story] = {}  # insertion order is retirement order
+        self._index = Index(ndim=EMBEDDING_DIM, metric="cos", dtype="f32")
+        self._by_entity: dict[str, dict[int, None]] = {}
+        self._members = 0
+
+    def __contains__(self, story_id: int) -> bool:
+        return story_id in self._stories
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def sleep(self, story: Story) -> None:
+        self._stories[story.id] = story
+        self._members += story.size
+        self._index.add(story.id, story.centroid())
+        for slug in story.salient_entities():
+            self._by_entity.setdefault(slug, {})[story.id] = None
+        while self._members > self.config.dormant_members:
+            self.wake(next(iter(self._stories)))
+
+    def wake(self, story_id: int) -> Story:
+        """Takes the story out of the dormant set (to rejoin it, or to forget it)."""
+        story = self._stories.pop(story_id)
+        self._members -= story.size
+        self._index.remove(story_id)
+        for slug in story.salient_entities():
+            stories = self._by_entity.get(slug)
+            if stories is not None:
+                stories.pop(story_id, None)
+                if not stories:
+                    del self._by_entity[slug]
+        return story
+
+    def forget_before(self, moment: datetime) -> None:
+        while self._stories:
+            oldest = next(iter(self._stories.values()))
+            if oldest.retires_at >= moment:
+                break
+            self.wake(oldest.id)
+
+    def candidates(self, arrival: Arrival, neighbours: int, per_entity: int) -> list[Story]:
+        found: dict[int, None] = {}
+        if len(self._index):
+            matches = self._index.search(arrival.embedding, min(neighbours, len(self._index)))
+            found.update((int(key), None) for key in matches.keys)
+        for slug in arrival.entities:
+            found.update((story_id, None) for story_id in islice(reversed(self._by_entity.get(slug, {})), per_entity))
+        return [self._stories[story_id] for story_id in found]

@@ -110,14 +110,8 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(TITLE_WORD.findall(title.casefold()))
 
 
-def salient_entities(story: Story, share: float) -> set[str]:
-    """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
-    article mentions in passing."""
-    return {slug for slug, count in story.entities.items() if count >= share * story.size}
-
-
 def shared_entities(a: Story, b: Story, share: float) -> int:
-    return len(salient_entities(a, share) & salient_entities(b, share))
+    return len(a.salient_entities(share) & b.salient_entities(share))
 
 
 def title_overlap(a: Story, b: Story) -> float:

@@ -107,6 +107,7 @@ class JoinedOut(BaseModel):
     shared: list[str] = Field(description="names, then words, the article shares with the story, rarest first")
     similarity: float = Field(description="cosine of the article's embedding to the story's mean when it joined")
     after_first_s: int = Field(description="seconds since the story's first report")
+    rejoined: bool = Field(description="the story had gone quiet and been retired; this article took it up again")
 
 
 class StoryArticle(ArticleItem):
@@ -184,7 +185,10 @@ def story_article(row: Article, story: Story) -> StoryArticle:
     reason = views.join_reason(row, story)
     joined = (
         JoinedOut(
-            shared=reason.shared, similarity=reason.similarity, after_first_s=int(reason.after_first.total_seconds())
+            shared=reason.shared,
+            similarity=reason.similarity,
+            after_first_s=int(reason.after_first.total_seconds()),
+            rejoined=reason.rejoined,
         )
         if reason
         else None

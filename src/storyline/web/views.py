@@ -27,6 +27,7 @@ class JoinReason:
     shared: list[str]  # names, then words, rarest first
     similarity: float
     after_first: timedelta  # since the story's first report
+    rejoined: bool = False  # the story had gone quiet and was retired; this article woke it
 
 
 @dataclass
@@ -54,6 +55,7 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
         shared=(names + words)[:SHARED_SHOWN],
         similarity=float(evidence.get("cosine", 0.0)),
         after_first=max(article.published_at - story.created_at, timedelta(0)),
+        rejoined=bool(evidence.get("rejoined")),
     )
 
 
