@@ -196,6 +196,11 @@ def _status(not_modified: bool, refused: list[Failure]) -> str:
     return f"ok, {len(refused)} entries refused" if refused else "ok"
 
 
+def record_failure(runtime: Runtime, feed_id: int, error: str) -> None:
+    """Records a poll that failed outside the fetch (a crash), backing the feed off as ``poll_due`` does."""
+    _record_failure(runtime, feed_id, error, datetime.now(timezone.utc))
+
+
 def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -> None:
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
