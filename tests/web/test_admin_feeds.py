@@ -315,9 +315,10 @@ def test_rules_are_validated_listed_with_counts_and_deleted(admin, sqlite_runtim
     with transaction(sqlite_runtime.sessions) as session:
         [stored] = feeds_admin.list_rules(session)
         feeds_admin.count_hits(session, {stored.id: 4})
+        feeds_admin.remember_filtered(session, [(f"https://a.example/{n}", feed.id, stored.id) for n in range(4)])
     page = admin.get("/admin/rules").text
-    assert "sponsored" in page and '<td class="number rule-hits">4</td>' in page
-    assert "1 rule, 4 caught" in admin.get("/admin/feeds").text
+    assert "sponsored" in page and 'class="number rule-hits">4</td>' in page
+    assert '1 rule</a> · <span class="filtered-count">4 articles filtered out' in admin.get("/admin/feeds").text
     deleted = _post(admin, forms, f"/admin/rules/{stored.id}/delete", page="/admin/rules")
     assert deleted.status_code == 303
     with transaction(sqlite_runtime.sessions) as session:

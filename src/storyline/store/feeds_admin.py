@@ -163,6 +163,12 @@ def count_hits(session: Session, hits: Mapping[int, int]) -> None:
             session.execute(update(FilterRule).where(FilterRule.id == rule_id).values(hits=FilterRule.hits + count))
 
 
+def filtered_counts_by_feed(session: Session) -> dict[int | None, int]:
+    """feed id (None: imports) -> articles the current rules dropped from it."""
+    rows = session.execute(select(FilteredURL.feed_id, func.count(FilteredURL.id)).group_by(FilteredURL.feed_id))
+    return {feed_id: int(count) for feed_id, count in rows}
+
+
 def rule_counts_by_feed(session: Session) -> dict[int | None, tuple[int, int]]:
     """feed id (None: everywhere) -> (number of rules, articles they caught)."""
     rows = session.execute(

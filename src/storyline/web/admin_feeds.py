@@ -40,8 +40,7 @@ MAX_TITLE = 500
 MAX_USER_AGENT = 300
 MAX_OPML_BYTES = 1024 * 1024
 MAX_OPML_FEEDS = 1000
-PAGE_MODES = {"auto": "Fetch the page when the feed has a teaser only", "always": "Always fetch the full page",
-              "never": "Keep the feed's text"}  # fmt: skip
+PAGE_MODES = {"auto": "Fetch the page for teasers", "always": "Always fetch the page", "never": "Keep the feed's text"}
 FIELD_LABELS = {"any": "any field", "title": "title", "body": "body", "author": "author", "url": "URL",
                 "outlet": "outlet"}  # fmt: skip
 # What a redirect may tell the next page: codes only, never text from the request.
@@ -109,6 +108,7 @@ def render_feeds(request: Request, db: Session, status_code: int = 200, **contex
         "feed_count": len(feeds),
         "folders": feeds_admin.folder_names(db),
         "rule_counts": feeds_admin.rule_counts_by_feed(db),
+        "filtered": feeds_admin.filtered_counts_by_feed(db),
         "page_modes": PAGE_MODES,
         "notice": notice_text(request),
         "error": "",
