@@ -86,6 +86,12 @@ def test_an_announced_feed_that_is_broken_falls_back_to_the_next(public_server, 
     assert discover(make_fetcher(), public_server.url("/")).url == public_server.url("/index.xml")
 
 
+def test_feeds_are_judged_by_their_bytes_not_their_content_type(public_server, make_fetcher):
+    public_server.serve("/", 200, PAGE, {"Content-Type": "text/xml"})  # HTML mislabelled as XML
+    public_server.serve("/news/feed.rss", 200, RSS, HTML)  # RSS mislabelled as HTML
+    assert discover(make_fetcher(), public_server.url("/")).url == public_server.url("/news/feed.rss")
+
+
 def test_no_feed_anywhere_is_an_input_error(public_server, make_fetcher):
     public_server.serve("/", 200, (TESTDATA / "no-feed.html").read_bytes(), HTML)
     with pytest.raises(InputError, match="no feed found"):

@@ -56,6 +56,12 @@ def test_written_opml_reads_back_with_its_folders():
     assert back[3].title == "https://c.example/feed"  # a feed without a title is named by its address
 
 
+def test_control_characters_in_stored_names_do_not_break_the_export():
+    written = write_opml([FeedRef("https://a.example/feed", "Bell\x07 News", None, "Fol\x00der")])
+    [ref] = parse_opml(written)
+    assert (ref.title, ref.folder) == ("Bell News", "Folder")
+
+
 def test_deeply_nested_folders_do_not_exhaust_the_stack():
     depth = 5000
     content = (

@@ -103,15 +103,18 @@ def _fetch(fetcher: Fetcher, url: str, user_agent: str | None) -> FetchResult:
     return fetcher.fetch(url, user_agent=user_agent) if user_agent else fetcher.fetch(url)
 
 
+def _html_body(content: bytes) -> bool:
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<head" in head or b"<body" in head
+
+
 def _looks_like_html(result: FetchResult) -> bool:
-    if result.content_type in ("text/html", "application/xhtml+xml"):
-        return True
-    head = result.content[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<head" in head
+    return result.content_type in ("text/html", "application/xhtml+xml") or _html_body(result.content)
 
 
 def _as_feed(result: FetchResult) -> ParsedFeed | None:
-    if _looks_like_html(result) and result.content_type not in FEED_TYPES:
+    """The parsed feed, judged by the bytes (servers send RSS as text/html, and HTML as text/xml)."""
+    if _html_body(result.content):
         return None
     try:
         return parse_feed(result.content, result.url)

@@ -3,6 +3,7 @@ same shape written back out (``write_opml``), one outline a folder."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -67,6 +68,14 @@ def _optional_url(url: str | None) -> str | None:
         return None
 
 
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """Text XML 1.0 can carry (a stored title may hold a control character)."""
+    return _NOT_XML.sub("", value)
+
+
 def write_opml(refs: Iterable[FeedRef], title: str = "Storyline subscriptions") -> bytes:
     """An OPML 2.0 document: feeds without a folder at the top, the others in one outline a folder."""
     root = ET.Element("opml", version="2.0")
@@ -78,9 +87,11 @@ def write_opml(refs: Iterable[FeedRef], title: str = "Storyline subscriptions") 
         parent = body
         if ref.folder:
             if ref.folder not in folders:
-                folders[ref.folder] = ET.SubElement(body, "outline", text=ref.folder, title=ref.folder)
+                name = _xml_text(ref.folder)
+                folders[ref.folder] = ET.SubElement(body, "outline", text=name, title=name)
             parent = folders[ref.folder]
-        attributes = {"type": "rss", "text": ref.title or ref.url, "title": ref.title or ref.url, "xmlUrl": ref.url}
+        name = _xml_text(ref.title or ref.url)
+        attributes = {"type": "rss", "text": name, "title": name, "xmlUrl": ref.url}
         if ref.html_url:
             attributes["htmlUrl"] = ref.html_url
         ET.SubElement(parent, "outline", attributes)
