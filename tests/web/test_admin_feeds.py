@@ -152,7 +152,11 @@ def test_pause_stops_polling_and_resume_restarts_it(admin, sqlite_runtime, forms
     assert _post(admin, forms, f"/admin/feeds/{feed.id}/pause", {"paused": "1"}).status_code == 303
     page = admin.get("/admin/feeds").text
     assert "paused" in page and "Resume" in page
-    assert _post(admin, forms, "/admin/feeds/poll").headers["location"] == "/admin/feeds?notice=polled&count=0"
+    polled = _post(admin, forms, "/admin/feeds/poll").headers["location"]
+    assert polled == "/admin/feeds?notice=polled&count=0"
+    assert "Polled: 0 new articles." in admin.get(polled).text
+    assert "Polled: 1 new article." in admin.get("/admin/feeds?notice=polled&count=1").text
+    assert "<b>" not in admin.get("/admin/feeds?notice=<b>x</b>&count=<b>").text
     poll_now = _post(admin, forms, f"/admin/feeds/{feed.id}/poll")
     assert "notice=paused-not-polled" in poll_now.headers["location"]
     assert loopback_server.requests == []
@@ -262,6 +266,7 @@ def test_delete_asks_then_keeps_or_removes_the_articles(admin, sqlite_runtime, f
 def test_opml_round_trip_with_folders(admin, sqlite_runtime, forms):
     response = _post(admin, forms, "/admin/feeds/opml", files={"file": ("mine.opml", OPML, "text/x-opml")})
     assert response.status_code == 303 and response.headers["location"] == "/admin/feeds?notice=imported&count=3"
+    assert "OPML imported: 3 feeds." in admin.get(response.headers["location"]).text
     with transaction(sqlite_runtime.sessions) as session:
         folders = {feed.url: feed.folder for feed in queries.list_feeds(session)}
     assert folders == {

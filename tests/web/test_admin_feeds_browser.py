@@ -90,7 +90,7 @@ def test_admin_adds_a_site_polls_blocks_and_sees_the_count(sqlite_runtime, loopb
     assert card.locator(".badge").inner_text().lower() == "not polled yet"
 
     tab.click(card.get_by_role("button", name="Poll now"))
-    assert "Polled: 1 new articles." in tab.page.locator(".form-notice").inner_text()
+    assert "Polled: 1 new article." in tab.page.locator(".form-notice").inner_text()
     card = tab.page.locator("li.admin-feed", has_text="Harbour Town Gazette")
     assert card.locator(".badge").inner_text().lower() == "ok"
 
@@ -106,7 +106,7 @@ def test_admin_adds_a_site_polls_blocks_and_sees_the_count(sqlite_runtime, loopb
     tab.visit(f"{base_url}/admin/feeds")
     card = tab.page.locator("li.admin-feed", has_text="Harbour Town Gazette")
     tab.click(card.get_by_role("button", name="Poll now"))
-    assert "Polled: 1 new articles." in tab.page.locator(".form-notice").inner_text()
+    assert "Polled: 1 new article." in tab.page.locator(".form-notice").inner_text()
     card = tab.page.locator("li.admin-feed", has_text="Harbour Town Gazette")
     assert "1 rule (1 for every feed) · 1 article filtered out" in card.inner_text()
     tab.shot("polled")

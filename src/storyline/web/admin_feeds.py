@@ -47,13 +47,13 @@ FIELD_LABELS = {"any": "any field", "title": "title", "body": "body", "author": 
 NOTICES = {
     "added": "Feed added.",
     "exists": "That feed was already subscribed.",
-    "polled": "Polled: {count} new articles.",
+    "polled": "Polled: {count} new article{s}.",
     "paused": "Feed paused: it will not be polled until resumed.",
     "resumed": "Feed resumed: it will be polled at the next pass.",
     "renamed": "Feed renamed.",
     "saved": "Options saved.",
     "deleted": "Feed deleted.",
-    "imported": "OPML imported: {count} feeds.",
+    "imported": "OPML imported: {count} feed{s}.",
     "rule-added": "Rule added. It applies to articles that arrive from now on.",
     "rule-deleted": "Rule deleted.",
     "paused-not-polled": "That feed is paused: resume it to poll it.",
@@ -125,7 +125,7 @@ def notice_text(request: Request) -> str:
     text = NOTICES.get(request.query_params.get("notice", ""), "")
     value = request.query_params.get("count", "")
     count = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
-    return text.replace("{count}", str(count))
+    return text.replace("{count}", str(count)).replace("{s}", "" if count == 1 else "s")
 
 
 def back(notice: str = "", count: int | None = None, anchor: str = "", path: str = "/admin/feeds") -> RedirectResponse:
