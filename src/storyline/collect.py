@@ -125,7 +125,8 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
     settings = runtime.settings
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted since it was found due
+            return
         if feed.paused:  # paused feeds are never polled, whoever asks (a queued task, "Poll now")
             log.info("feed paused, not polled", feed=feed_id)
             return
@@ -168,7 +169,9 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         new_entries = len(fresh)
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted by an administrator while it was being polled: nothing to record
+            log.info("feed deleted while polled", feed=feed_id, url=url)
+            return
         if parsed is not None:
             feed.title = feed.title or parsed.title
             feed.etag, feed.last_modified = result.etag, result.last_modified
@@ -204,7 +207,8 @@ def record_failure(runtime: Runtime, feed_id: int, error: str) -> None:
 def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -> None:
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted meanwhile
+            return
         feed.error_count += 1
         feed.last_error, feed.last_status, feed.last_polled_at = error[:2000], "error", now
         feed.next_poll_at = now + timedelta(seconds=backoff_delay(runtime.settings, feed.error_count, feed.interval_s))

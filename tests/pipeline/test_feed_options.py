@@ -163,3 +163,38 @@ def test_rules_apply_on_the_import_path_too(sqlite_runtime):
         assert feeds_admin.get_rule(session, block_id).hits == 1
     again = ingest(sqlite_runtime.sessions, sqlite_runtime.processor, items)
     assert (again.imported, again.filtered, again.skipped) == (0, 0, 3)
+
+
+class DeletingFetcher:
+    """Deletes a feed (as an administrator might, from the admin page) right after its feed was fetched."""
+
+    def __init__(self, runtime, doomed_url: str) -> None:
+        self.real, self.runtime, self.doomed_url = Fetcher(runtime.settings), runtime, doomed_url
+
+    def fetch(self, url: str, **options):
+        result = self.real.fetch(url, **options)
+        if url == self.doomed_url:
+            with transaction(self.runtime.sessions) as session:
+                feed = feeds_admin.find_feed_by_url(session, url)
+                feeds_admin.detach_feed_articles(session, feed.id)
+                feeds_admin.delete_feed(session, feed.id)
+        return result
+
+
+def test_a_feed_deleted_while_it_is_polled_stops_nothing(sqlite_runtime, loopback_server):
+    _serve(loopback_server, ["bridge"])
+    loopback_server.routes["/other.xml"] = loopback_server.routes["/feed.xml"][:2] + (
+        _rss(loopback_server.base_url, ["library"]),
+    )
+    loopback_server.routes["/library"] = loopback_server.routes["/bridge"]
+    doomed = add_feed(sqlite_runtime, loopback_server.url("/feed.xml"))
+    other = add_feed(sqlite_runtime, loopback_server.url("/other.xml"))
+    with transaction(sqlite_runtime.sessions) as session:
+        for feed in (doomed, other):
+            feeds_admin.set_options(session, feed.id, {"page_mode": "never"})
+        queries.get_feed(session, doomed.id).next_poll_at = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    report = poll_due(sqlite_runtime, DeletingFetcher(sqlite_runtime, doomed.url))
+    assert report.feeds == 2
+    with transaction(sqlite_runtime.sessions) as session:
+        assert queries.get_feed(session, doomed.id) is None
+        assert queries.get_article_by_url(session, loopback_server.url("/library")).feed_id == other.id

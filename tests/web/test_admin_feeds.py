@@ -263,6 +263,31 @@ def test_delete_asks_then_keeps_or_removes_the_articles(admin, sqlite_runtime, f
     assert article_page.status_code == (200 if choice == "keep" else 404)
 
 
+def test_removing_a_feeds_articles_takes_them_out_of_the_story_engine(admin, sqlite_runtime, forms, loopback_server):
+    """Articles placed by this process's story engine leave it when their feed is deleted with them, so no
+    later article joins a story through them or is taken for their copy."""
+    body = " ".join(f"Sentence {n} about the harbour bridge repairs and the council's budget." for n in range(20))
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Town</title><link>http://town/</link>'
+        f"<item><title>Bridge reopens</title><link>{loopback_server.url('/bridge')}</link>"
+        f"<description>{body}</description></item></channel></rss>"
+    ).encode()
+    loopback_server.routes = {"/feed.xml": (200, {"Content-Type": "application/rss+xml"}, rss)}
+    feed = add_feed(sqlite_runtime, loopback_server.url("/feed.xml"))
+    with transaction(sqlite_runtime.sessions) as session:
+        feeds_admin.set_options(session, feed.id, {"page_mode": "never"})
+    assert "count=1" in _post(admin, forms, f"/admin/feeds/{feed.id}/poll").headers["location"]
+    with transaction(sqlite_runtime.sessions) as session:
+        [(key, _)] = feeds_admin.feed_article_keys(session, feed.id)
+
+    def placed() -> set[str]:
+        return {member.key for story in sqlite_runtime.processor.engine.stories() for member in story.members}
+
+    assert key in placed()
+    _post(admin, forms, f"/admin/feeds/{feed.id}/delete", {"articles": "remove"})
+    assert key not in placed()
+
+
 def test_opml_round_trip_with_folders(admin, sqlite_runtime, forms):
     response = _post(admin, forms, "/admin/feeds/opml", files={"file": ("mine.opml", OPML, "text/x-opml")})
     assert response.status_code == 303 and response.headers["location"] == "/admin/feeds?notice=imported&count=3"
