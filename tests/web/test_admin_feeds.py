@@ -152,6 +152,7 @@ def test_pause_stops_polling_and_resume_restarts_it(admin, sqlite_runtime, forms
     assert _post(admin, forms, f"/admin/feeds/{feed.id}/pause", {"paused": "1"}).status_code == 303
     page = admin.get("/admin/feeds").text
     assert "paused" in page and "Resume" in page
+    assert "<td>paused</td>" in admin.get("/feeds").text  # the public status page says so too
     polled = _post(admin, forms, "/admin/feeds/poll").headers["location"]
     assert polled == "/admin/feeds?notice=polled&count=0"
     assert "Polled: 0 new articles." in admin.get(polled).text
@@ -364,3 +365,20 @@ def test_admin_forms_are_rate_limited(app_client, sqlite_runtime, forms):
             _post(client, forms, f"/admin/feeds/{feed.id}/pause", {"paused": "1"}).status_code for _ in range(4)
         ]
     assert statuses == [303, 303, 303, 429]
+
+
+def test_feed_provided_text_is_inert_on_the_admin_pages(admin, sqlite_runtime, assert_inert):
+    script = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    feed = add_feed(sqlite_runtime, "https://evil.example/feed")
+    with transaction(sqlite_runtime.sessions) as session:
+        stored = queries.get_feed(session, feed.id)
+        stored.title, stored.last_error, stored.last_status = f"Evil {script}", f"HTTP 500 {script}", "error"
+        stored.folder, stored.custom_title, stored.user_agent = f"Folder {script}", None, "UA"
+        stored.title_pattern, stored.title_replacement = "x", f"{script}"
+        feeds_admin.add_rule(session, feed.id, "block", "title", "regex", f"{script}|y")
+    for path in ("/admin/feeds", "/admin/rules", f"/admin/feeds/{feed.id}/delete", "/feeds"):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+        assert "alert" in page.text, path  # the text is there, escaped
+        assert_inert(page.text)
+    assert b"<script>" not in admin.get("/admin/feeds/opml").content
