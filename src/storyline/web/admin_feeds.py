@@ -328,7 +328,7 @@ def delete_feed(
             else:
                 feeds_admin.detach_feed_articles(session, feed_id)
             feeds_admin.delete_feed(session, feed_id)
-        processor = runtime._processor  # only when this process already placed articles: never load models here
+        processor = runtime.loaded_processor  # only when this process placed articles: never load models here
         if articles == "remove" and processor is not None:
             for public_id, _ in keys:
                 processor.engine.withdraw(public_id)
