@@ -19,8 +19,9 @@ from storyline.fetch.opml import parse_opml
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.pipeline import REFETCH_FIRST_DELAY, Failure, IngestReport, complete_excerpt, ingest
+from storyline.rules import Rewrite, make_rewrite, rewrite_title
 from storyline.runtime import Runtime
-from storyline.store import queries, transaction
+from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Feed
 
 log = get_logger("collect")
@@ -30,6 +31,7 @@ FULL_TEXT_MIN_CHARS = 600
 REFETCH_BATCH = 20  # excerpts whose page is tried again after each pass over the feeds
 REFETCH_BACKOFF = 4  # each failed try waits this many times longer: 1 h, 4 h, 16 h, 64 h after the first
 MAX_REFETCH_ATTEMPTS = 5
+PAGE_MODES = ("auto", "always", "never")
 
 
 @dataclass(slots=True)
@@ -51,8 +53,10 @@ def backoff_delay(settings: Settings, error_count: int, interval_s: int) -> int:
     return min(settings.feed_max_interval_s, interval_s * 2 ** min(error_count, 8))
 
 
-def import_opml(runtime: Runtime, content: bytes) -> list[str]:
-    refs = parse_opml(content)
+def import_opml(runtime: Runtime, content: bytes, max_feeds: int | None = None) -> list[str]:
+    """Subscribes to every feed of an OPML file, each in its folder (the outline it sits in); a feed already
+    subscribed keeps its settings but gets the folder when it has none. ``max_feeds`` caps how many are read."""
+    refs = parse_opml(content)[:max_feeds]
     added = []
     with transaction(runtime.sessions) as session:
         for ref in refs:
@@ -61,25 +65,56 @@ def import_opml(runtime: Runtime, content: bytes) -> list[str]:
             except StorylineError as exc:
                 log.warning("feed skipped", url=ref.url, error=str(exc))
                 continue
-            queries.add_feed(session, url, ref.title, runtime.settings.feed_default_interval_s)
+            feed = queries.add_feed(session, url, ref.title, runtime.settings.feed_default_interval_s)
+            if ref.folder and not feed.folder:
+                feed.folder = ref.folder
             added.append(url)
     return added
 
 
-def add_feed(runtime: Runtime, url: str) -> Feed:
+def add_feed(runtime: Runtime, url: str, title: str | None = None, folder: str | None = None) -> Feed:
     url = canonical_url(require_http_url(url))
     with transaction(runtime.sessions) as session:
-        return queries.add_feed(session, url, None, runtime.settings.feed_default_interval_s)
+        feed = queries.add_feed(session, url, title, runtime.settings.feed_default_interval_s)
+        if folder and not feed.folder:
+            feed.folder = folder
+        return feed
 
 
-def full_text(fetcher: Fetcher, entry: ArticleInput) -> ArticleInput:
-    """Feeds often carry a teaser only; fetch the page then. When the page fails, the teaser is kept and marked
-    as the feed's excerpt, so its page says so and the page is fetched again later (``refetch_excerpts``)."""
+@dataclass(slots=True, frozen=True)
+class FeedOptions:
+    """How one feed is fetched and read (set on the admin page)."""
+
+    user_agent: str | None = None
+    page_mode: str = "auto"  # auto | always | never
+    rewrite: Rewrite | None = None
+    custom_title: str | None = None
+
+    @classmethod
+    def of(cls, feed: Feed) -> FeedOptions:
+        rewrite = None
+        if feed.title_pattern:
+            try:
+                rewrite = make_rewrite(feed.title_pattern, feed.title_replacement or "")
+            except StorylineError as exc:  # stored before a check, or edited by hand: polled without it
+                log.warning("title rewrite skipped", feed=feed.id, error=str(exc))
+        mode = feed.page_mode if feed.page_mode in PAGE_MODES else "auto"
+        return cls(feed.user_agent, mode, rewrite, feed.custom_title)
+
+
+def full_text(
+    fetcher: Fetcher, entry: ArticleInput, page_mode: str = "auto", user_agent: str | None = None
+) -> ArticleInput:
+    """Feeds often carry a teaser only; fetch the page then ("auto"), or always ("always"), or never: the feed's
+    text is the article ("never"). When the page fails, the teaser is kept and marked as the feed's excerpt, so
+    its page says so and the page is fetched again later (``refetch_excerpts``)."""
     teaser = entry.text or entry.html or ""
-    if len(teaser) >= FULL_TEXT_MIN_CHARS or not entry.has_page:
+    if page_mode == "never" or not entry.has_page:
+        return entry
+    if page_mode != "always" and len(teaser) >= FULL_TEXT_MIN_CHARS:
         return entry
     try:
-        page = fetcher.fetch(entry.url)
+        page = fetcher.fetch(entry.url, user_agent=user_agent) if user_agent else fetcher.fetch(entry.url)
     except StorylineError as exc:
         log.warning("page fetch failed, keeping feed text", url=entry.url, error=str(exc))
         return replace(entry, excerpt_only=True)
@@ -90,11 +125,17 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
     settings = runtime.settings
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted since it was found due
+            return
+        if feed.paused:  # paused feeds are never polled, whoever asks (a queued task, "Poll now")
+            log.info("feed paused, not polled", feed=feed_id)
+            return
         url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+        options = FeedOptions.of(feed)
     now = datetime.now(timezone.utc)
+    agent = {"user_agent": options.user_agent} if options.user_agent else {}
     try:
-        result = fetcher.fetch(url, etag=etag, last_modified=last_modified)
+        result = fetcher.fetch(url, etag=etag, last_modified=last_modified, **agent)
         parsed = None if result.not_modified else parse_feed(result.content, result.url)
     except StorylineError as exc:
         _record_failure(runtime, feed_id, str(exc), now)
@@ -103,15 +144,23 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         return
     new_entries, refused = 0, []
     if parsed is not None:
+        canonical = {entry.url: _canonical_or_same(entry.url) for entry in parsed.entries}
         with transaction(runtime.sessions) as session:
             known = queries.existing_urls(session, [entry.url for entry in parsed.entries])
-        outlet = parsed.title or url
+            # Entries a filter rule dropped before: their page is not fetched again.
+            dropped = feeds_admin.filtered_urls(session, sorted(set(canonical.values())))
+        outlet = options.custom_title or parsed.title or url
         fresh = [
-            replace(entry, feed_id=feed_id, source=entry.source or outlet)
+            replace(
+                entry,
+                feed_id=feed_id,
+                source=options.custom_title or entry.source or outlet,
+                title=rewrite_title(options.rewrite, entry.title),
+            )
             for entry in parsed.entries
-            if entry.url not in known
+            if entry.url not in known and canonical[entry.url] not in dropped
         ]
-        items = [full_text(fetcher, entry) for entry in fresh]
+        items = [full_text(fetcher, entry, options.page_mode, options.user_agent) for entry in fresh]
         entries = IngestReport()
         with runtime.write_lock:
             ingest(runtime.sessions, runtime.processor, items, entries)
@@ -120,7 +169,9 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         new_entries = len(fresh)
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted by an administrator while it was being polled: nothing to record
+            log.info("feed deleted while polled", feed=feed_id, url=url)
+            return
         if parsed is not None:
             feed.title = feed.title or parsed.title
             feed.etag, feed.last_modified = result.etag, result.last_modified
@@ -135,16 +186,29 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
     )
 
 
+def _canonical_or_same(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except StorylineError:
+        return url
+
+
 def _status(not_modified: bool, refused: list[Failure]) -> str:
     if not_modified:
         return "not modified"
     return f"ok, {len(refused)} entries refused" if refused else "ok"
 
 
+def record_failure(runtime: Runtime, feed_id: int, error: str) -> None:
+    """Records a poll that failed outside the fetch (a crash), backing the feed off as ``poll_due`` does."""
+    _record_failure(runtime, feed_id, error, datetime.now(timezone.utc))
+
+
 def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -> None:
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
-        assert feed is not None
+        if feed is None:  # deleted meanwhile
+            return
         feed.error_count += 1
         feed.last_error, feed.last_status, feed.last_polled_at = error[:2000], "error", now
         feed.next_poll_at = now + timedelta(seconds=backoff_delay(runtime.settings, feed.error_count, feed.interval_s))

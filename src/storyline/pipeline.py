@@ -32,10 +32,11 @@ from storyline.enrich.analyze import analyze_article
 from storyline.enrich.entities import unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
 from storyline.extract import extract_article, title_from_text
-from storyline.fetch import encodable
+from storyline.fetch import encodable, plain_text
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
-from storyline.store import queries, transaction
+from storyline.rules import Fields, compile_stored, decide
+from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
 from storyline.stories.refine import Refinement, Refiner
@@ -398,11 +399,13 @@ class IngestReport:
     imported: int = 0
     skipped: int = 0
     failed: list[Failure] = field(default_factory=list)
+    filtered: int = 0  # dropped by a filter rule (``rules``)
 
     def merge(self, other: IngestReport) -> None:
         self.imported += other.imported
         self.skipped += other.skipped
         self.failed.extend(other.failed)
+        self.filtered += other.filtered
 
 
 def ingest(
@@ -414,7 +417,7 @@ def ingest(
     """Process and store one batch in one transaction; articles already stored (by canonical URL) are skipped,
     so running an import again, or after a crash, stores every article exactly once."""
     report = report or IngestReport()
-    fresh = new_inputs(factory, items, report)
+    fresh = apply_filter_rules(factory, new_inputs(factory, items, report), report)
     if not fresh:
         return report
     batch = processor.process(fresh)
@@ -424,6 +427,63 @@ def ingest(
         refine_stories(session, processor)
     report.imported += len(stored)
     return report
+
+
+def filter_fields(item: ArticleInput) -> Fields:
+    """What filter rules look at: the item's own fields, the body as plain text."""
+    return Fields(
+        title=item.title or "",
+        body=item.text or plain_text(item.html),
+        author=item.author or "",
+        url=item.url,
+        outlet=item.source or "",
+    )
+
+
+def apply_filter_rules(
+    factory: sessionmaker[Session], items: Sequence[ArticleInput], report: IngestReport
+) -> list[ArticleInput]:
+    """The items the filter rules keep: every item an import or a poll stores passes here, before any model
+    time is spent on it. Pages are extracted first when rules apply (so rules see the article's title and
+    body, not the page's markup; analysis then does not extract them again). Dropped items are counted in
+    ``report.filtered`` and on their rule, and remembered, so a later poll skips them."""
+    if not items:
+        return list(items)
+    with transaction(factory) as session:
+        rows = feeds_admin.rules_for_feeds(session, sorted({item.feed_id for item in items if item.feed_id}))
+        stored_rules = compile_stored(rows)
+        urls = {id(item): _canonical_or_none(item.url) for item in items}
+        dropped_before = feeds_admin.filtered_urls(session, [url for url in urls.values() if url])
+    items = [item for item in items if urls[id(item)] not in dropped_before]
+    report.skipped += len(urls) - len(items)
+    if not stored_rules or not items:
+        return list(items)
+    prepared, _ = prepared_for_parsing(items)
+    kept: list[ArticleInput] = []
+    hits: dict[int, int] = {}
+    dropped: list[tuple[str, int | None, int | None]] = []
+    for original, item in zip(items, prepared, strict=True):
+        decision = decide([rule for rule in stored_rules if rule.applies_to(item.feed_id)], filter_fields(item))
+        if decision.rule_id is not None:
+            hits[decision.rule_id] = hits.get(decision.rule_id, 0) + 1
+        if decision.keep:
+            kept.append(item)
+            continue
+        report.filtered += 1
+        log.info("article filtered out", url=item.url, rule=decision.rule_id)
+        if urls[id(original)]:
+            dropped.append((urls[id(original)], item.feed_id, decision.rule_id))
+    with transaction(factory) as session:
+        feeds_admin.count_hits(session, hits)
+        feeds_admin.remember_filtered(session, dropped)
+    return kept
+
+
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonical_url(require_http_url(url))
+    except InputError:
+        return None
 
 
 def store_each(

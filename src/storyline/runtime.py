@@ -38,5 +38,9 @@ class Runtime:
                 self._processor = Processor(rebuild_engine(session))
         return self._processor
 
+    @property
+    def loaded_processor(self):  # -> Processor | None, without loading the models when none was built yet
+        return self._processor
+
     def close(self) -> None:
         self.engine.dispose()

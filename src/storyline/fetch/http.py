@@ -270,10 +270,15 @@ class Fetcher:
         # never carry a request for another host name that happens to share the address.
         self._transport = httpx.HTTPTransport(verify=tls or True, limits=httpx.Limits(max_keepalive_connections=0))
 
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, user_agent: str | None = None
+    ) -> FetchResult:
         """GETs a URL, conditionally when given validators. ``fetch_timeout_s`` bounds the whole fetch, redirects
-        and politeness waits included (a robots.txt fetch gets its own). Raises ``FetchError`` or a subclass."""
-        headers = {"User-Agent": self.settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+        and politeness waits included (a robots.txt fetch gets its own). Raises ``FetchError`` or a subclass.
+        ``user_agent`` replaces the configured one in this request (a feed's own setting); robots.txt is still
+        read and obeyed as the configured agent."""
+        agent = user_agent if user_agent and is_valid_user_agent(user_agent) else self.settings.user_agent
+        headers = {"User-Agent": agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -428,6 +433,14 @@ class Fetcher:
                 raise deadline.error(url)
         chunks.append(decoder.flush())
         return b"".join(chunks)
+
+
+MAX_USER_AGENT_CHARS = 300
+
+
+def is_valid_user_agent(value: str) -> bool:
+    """Printable ASCII only (no line breaks that could split the header), within the stored size."""
+    return 0 < len(value) <= MAX_USER_AGENT_CHARS and all(" " <= character <= "~" for character in value)
 
 
 def _validator(value: str | None, limit: int) -> str | None:

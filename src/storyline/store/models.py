@@ -74,8 +74,54 @@ class Feed(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Administration (migration 0007): a folder name (None: no folder), paused feeds are not polled, the name an
+    # administrator gave it, and how it is fetched and read.
+    folder: Mapped[str | None] = mapped_column(String(200), index=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    custom_title: Mapped[str | None] = mapped_column(String(500))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    # "auto": fetch the page when the feed carries a teaser only; "always": always fetch it; "never": keep the
+    # feed's text.
+    page_mode: Mapped[str] = mapped_column(String(10), default="auto")
+    # A regular expression substituted in every entry's title (``title_replacement`` may name its groups).
+    title_pattern: Mapped[str | None] = mapped_column(String(500))
+    title_replacement: Mapped[str | None] = mapped_column(String(500))
 
     outlet: Mapped[Outlet | None] = relationship()
+
+    @property
+    def display_title(self) -> str:
+        return self.custom_title or self.title or self.url
+
+
+class FilterRule(Base):
+    """Keeps or blocks incoming articles whose field matches a pattern, for one feed (``feed_id``) or for
+    every article (None). ``hits`` counts the articles the rule caught (blocked, or kept)."""
+
+    __tablename__ = "filter_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # block | keep
+    field: Mapped[str] = mapped_column(String(10))  # any | title | body | author | url | outlet
+    kind: Mapped[str] = mapped_column(String(10))  # words | regex
+    pattern: Mapped[str] = mapped_column(String(500))
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FilteredURL(Base):
+    """An incoming article a filter rule dropped, by canonical URL, so later polls neither fetch its page again
+    nor count it twice. ``rule_id`` is the block rule that dropped it, None when no keep rule matched; deleting
+    a rule forgets what it decided (the article is judged again if its feed still lists it)."""
+
+    __tablename__ = "filtered_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("filter_rules.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Story(Base):

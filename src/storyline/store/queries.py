@@ -499,7 +499,9 @@ def list_feeds(session: Session) -> list[Feed]:
 
 
 def due_feeds(session: Session, now: datetime, limit: int = 100) -> list[Feed]:
-    query = select(Feed).where(Feed.next_poll_at <= now).order_by(Feed.next_poll_at).limit(limit)
+    query = (
+        select(Feed).where(Feed.next_poll_at <= now, Feed.paused.is_(False)).order_by(Feed.next_poll_at).limit(limit)
+    )
     return list(session.scalars(query))
 
 

@@ -116,6 +116,9 @@ class RateLimits:
     post_per_account: Limit = Limit(5, 60)
     post_per_ip: Limit = Limit(20, 60)
     ask_per_ip: Limit = Limit(10, 60)
+    # Feed administration: every form, and those that reach the network (add, poll, OPML import).
+    admin_post_per_account: Limit = Limit(60, 60)
+    admin_fetch_per_account: Limit = Limit(12, 60)
 
 
 class SlidingWindow:
