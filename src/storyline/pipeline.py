@@ -199,7 +199,9 @@ class Processor:
         self.engine = engine or StoryEngine()
         self.refiner = refiner or Refiner()
 
-    def refine(self) -> Refinement:
+    def refine(self, whatever_the_cadence: bool = False) -> Refinement:
+        if whatever_the_cadence:
+            return self.refiner.refine_now(self.engine)
         return self.refiner.refine_if_due(self.engine)
 
     def place(self, analyzed: Analyzed) -> Processed:
@@ -357,7 +359,7 @@ def complete_excerpt(factory: sessionmaker[Session], public_id: str, html: str) 
     log.info("feed excerpt completed from its page", url=article.url)
 
 
-def refine_stories(session: Session, processor: Processor) -> Refinement:
+def refine_stories(session: Session, processor: Processor, whatever_the_cadence: bool = False) -> Refinement:
     """Runs the periodic merge/split pass (``stories/refine.py``) and stores what it changed.
 
     Called by both writers, ``ingest`` and the ``stories`` queue's ``place_batch``, at the end of every
@@ -365,9 +367,10 @@ def refine_stories(session: Session, processor: Processor) -> Refinement:
     live stories it judges exist only in the writer's in-memory engine, which it changes: run anywhere else it
     would need a second engine, and run in its own transaction a failure could leave the engine and the
     database disagreeing (the writer rebuilds its engine from the database when a batch's transaction fails).
-    The refiner keeps its own cadence in item time, so most batches cost one comparison of timestamps.
+    The refiner keeps its own cadence in item time, so most batches cost one comparison of timestamps; an
+    import ends with a pass ``whatever_the_cadence``, since no later article will bring the one that is due.
     """
-    refinement = processor.refine()
+    refinement = processor.refine(whatever_the_cadence)
     if refinement:
         store_refinement(session, refinement)
         log.info("stories refined", merges=len(refinement.merges), splits=len(refinement.splits))
@@ -584,6 +587,8 @@ def ingest_batches(
             waiting = ([replacements.get(id(item), item) for item in batch], ticket)
         if waiting is not None:
             _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
+            with runtime.write_lock, transaction(runtime.sessions) as session:
+                refine_stories(session, runtime.processor, whatever_the_cadence=True)
     return report
 
 
@@ -676,46 +681,54 @@ def story_payload(story: StoryAnalysis, article_id: Callable[[str], str]) -> dic
     }
 
 
-def row_to_domain(row: ArticleRow) -> tuple[Article, ArticleAnalysis]:
+def row_to_domain(row: ArticleRow, body: bool = True) -> tuple[Article, ArticleAnalysis]:
+    """The stored article and its analysis; without ``body``, only what ``queries.story_articles_outline``
+    reads (no text, sentences, summary or figures)."""
     article = Article(
         key=row.public_id,
         url=row.url,
         title=row.title,
-        text=row.text,
+        text=row.text if body else "",
         source=row.outlet.name,
         published=row.published_at,
         language=row.language,
-        author=row.author,
-        image_url=row.image_url,
-        sentences=list(row.sentences or []),
+        author=row.author if body else None,
+        image_url=row.image_url if body else None,
+        sentences=list(row.sentences or []) if body else [],
     )
     analysis = ArticleAnalysis(
         sentences=article.sentences,
-        section=row.section or "",
-        summary=list(row.summary or []),
+        section=(row.section or "") if body else "",
+        summary=list(row.summary or []) if body else [],
         hashtags=[
             Hashtag(link.entity.name, link.entity.kind, link.entity.slug, link.mentions) for link in row.hashtags
         ],
         quotes=[Quote(**quote) for quote in row.quotes or []],
-        figures=[Figure(**figure) for figure in row.figures or []],
+        figures=[Figure(**figure) for figure in row.figures or []] if body else [],
     )
     return article, analysis
 
 
 def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     """Recomputes a story's AI output when articles joined it since the cached one; returns the payload."""
-    from storyline.enrich.analyze import analyze_story
+    from storyline.enrich.analyze import STORY_SAMPLE, analyze_story, representatives
 
     story = queries.get_story(session, story_id)
     if story is None:
         return None
-    members = queries.story_articles(session, story_id)
+    members = queries.story_articles_outline(session, story_id)
     rows = [row for row in members if row.duplicate_of_id is None]
     if story.analysis is not None and story.analysis_article_count == len(rows):
         return story.analysis
-    pairs = [row_to_domain(row) for row in rows]
     embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in rows] if all_embedded(rows) else None
-    analysis = analyze_story([a for a, _ in pairs], [b for _, b in pairs], embeddings)
+    # Every article's names and quotes, but the bodies of the sample alone: a story of 10,000 articles no
+    # longer holds 10,000 bodies in memory.
+    outline = [row_to_domain(row, body=False) for row in rows]
+    sample = representatives([article for article, _ in outline], embeddings, STORY_SAMPLE)
+    queries.load_bodies(session, [rows[position].id for position in sample])
+    for position in sample:
+        outline[position] = row_to_domain(rows[position])
+    analysis = analyze_story([a for a, _ in outline], [b for _, b in outline], embeddings, sample)
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
     queries.rename_article_entities(session, [row.id for row in members], analysis.renames)
     for row in members:

@@ -32,12 +32,17 @@ STORY_SAMPLE = 40
 
 
 def analyze_story(
-    articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], embeddings: Sequence[np.ndarray] | None = None
+    articles: Sequence[Article],
+    analyses: Sequence[ArticleAnalysis],
+    embeddings: Sequence[np.ndarray] | None = None,
+    sample: Sequence[int] | None = None,
 ) -> StoryAnalysis:
     """Story-wide view: aliases merged across outlets, a cross-outlet summary, who said what, figures that
     disagree, and what each outlet alone reports. With ``embeddings`` (each article's title-and-lead vector)
-    a big story is sampled by centrality; without, by recency."""
-    sample = representatives(articles, embeddings, STORY_SAMPLE)
+    a big story is sampled by centrality; without, by recency. A caller that chose the ``sample`` itself
+    (``representatives``) need give bodies, sentences and figures for the sampled articles only."""
+    if sample is None:
+        sample = representatives(articles, embeddings, STORY_SAMPLE)
     sampled = [articles[i] for i in sample]
     per_article = [list(analysis.hashtags) for analysis in analyses]
     renames = entities.story_renames([per_article[i] for i in sample])

@@ -140,6 +140,42 @@ def latest_articles(
     return list(session.scalars(query))
 
 
+def story_articles_outline(session: Session, story_id: int) -> list[Article]:
+    """Every article of the story with what a story analysis reads of each (outlet, time, embedding, hashtags,
+    quotes), oldest first; bodies, sentences and figures stay in the database (``load_bodies`` reads them for
+    the few articles that need them)."""
+    query = (
+        select(Article)
+        .where(Article.story_id == story_id)
+        .options(
+            load_only(
+                Article.id,
+                Article.public_id,
+                Article.url,
+                Article.title,
+                Article.language,
+                Article.published_at,
+                Article.outlet_id,
+                Article.story_id,
+                Article.duplicate_of_id,
+                Article.embedding,
+                Article.quotes,
+                raiseload=True,
+            ),
+            joinedload(Article.outlet),
+            selectinload(Article.hashtags).joinedload(ArticleEntity.entity),
+        )
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.scalars(query))
+
+
+def load_bodies(session: Session, article_ids: Sequence[int]) -> None:
+    """Reads every column of these articles into the rows the session already holds for them."""
+    query = select(Article).where(Article.id.in_(list(article_ids))).execution_options(populate_existing=True)
+    session.scalars(query).all()
+
+
 def story_articles(session: Session, story_id: int) -> list[Article]:
     """Every article of the story with its hashtags (loaded in one more query, not one a row), oldest first."""
     query = (

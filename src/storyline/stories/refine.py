@@ -267,5 +267,9 @@ class Refiner:
     def refine_if_due(self, engine: StoryEngine) -> Refinement:
         if engine.clock is None or (self.last_run is not None and engine.clock - self.last_run < self.config.every):
             return Refinement()
+        return self.refine_now(engine)
+
+    def refine_now(self, engine: StoryEngine) -> Refinement:
+        """A pass whatever the cadence: at the end of an import, when no later article will bring one."""
         self.last_run = engine.clock
         return refine(engine, self.config, self.verdicts)

@@ -28,6 +28,7 @@ router = APIRouter(default_response_class=HTMLResponse)
 
 PAGE_SIZE = 20
 STORY_PAGE_SIZE = 100  # a story of thousands of articles is read a page at a time
+ASK_ARTICLES = 40  # a question is answered from the article and its story's newest coverage
 MAX_PAGE = 500
 MAX_QUESTION = 300
 SCORES_FILE = Path(__file__).parents[1] / "data" / "scores.json"
@@ -166,10 +167,11 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
     answer = None
     if question:
         enforce(request, f"ask-ip:{client_ip(request)}", request.app.state.limits.ask_per_ip)
-        rows = (
-            [r for r in queries.story_articles(db, row.story_id) if r.duplicate_of_id is None] if row.story_id else []
-        )
-        articles = [row_to_domain(r)[0] for r in rows or [row]]
+        rows = [row]
+        if row.story_id is not None:  # the story's newest coverage, however big the story
+            rows += [r for r in queries.story_latest_coverage(db, row.story_id, ASK_ARTICLES) if r.id != row.id]
+            queries.load_bodies(db, [r.id for r in rows])
+        articles = [row_to_domain(r)[0] for r in rows]
         try:
             answer = ask.answer(question, articles, get_runtime(request).settings)
         except StorylineError as exc:

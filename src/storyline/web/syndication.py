@@ -137,7 +137,8 @@ def story_feed(request: Request, name: str, db: Db) -> Response:
     story = queries.get_surviving_story(db, story_id) if story_id is not None else None
     if story is None:
         raise HTTPException(status_code=404, detail="We have no story with that id.")
-    articles = [a for a in reversed(queries.story_articles(db, story.id)) if a.duplicate_of_id is None][:FEED_SIZE]
+    articles = queries.story_latest_coverage(db, story.id, FEED_SIZE)
+    queries.load_bodies(db, [article.id for article in articles])
     return feed_response(
         request, FeedSource(story.title, f"/en/story/{story.id}", f"/feeds/story/{story.id}", articles), fmt
     )
