@@ -8,7 +8,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,27 @@ def store_batch(runtime: Runtime, batch: BatchResult) -> None:
         for processed in batch.processed:
             store_processed(session, processed)
         refresh_counts(session, (processed.story_id for processed in batch.processed))
+
+
+def add_coverage(runtime: Runtime, batch: BatchResult, story_id: int, outlet: str, count: int = 1) -> list[str]:
+    """Stores ``count`` more articles into the story as a new outlet's coverage (copies of a seed article under
+    new addresses, an hour later), as an import would; returns their public ids."""
+    template = next(item for item in batch.processed if item.story_id == story_id and item.duplicate_of is None)
+    added = []
+    with transaction(runtime.sessions) as session:
+        for number in range(count):
+            key = f"more{story_id:04d}{number:04d}"
+            article = replace(
+                template.article,
+                key=key,
+                url=f"https://{queries.slugify(outlet)}.example/{key}",
+                source=outlet,
+                published=template.article.published + timedelta(hours=1, minutes=number),
+            )
+            store_processed(session, replace(template, article=article, external_id=key))
+            added.append(key)
+        refresh_counts(session, [story_id])
+    return added
 
 
 @pytest.fixture

@@ -196,6 +196,12 @@ def for_you_candidates(
     return [Candidate(*row) for row in session.execute(query)]
 
 
+def stories_by_ids(session: Session, story_ids: Sequence[int]) -> list[Story]:
+    if not story_ids:
+        return []
+    return list(session.scalars(select(Story).where(Story.id.in_(list(story_ids)))))
+
+
 # Read state ------------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from storyline.runtime import Runtime
 from storyline.store import community, transaction
 from storyline.store.models import User
-from storyline.web import api, auth, comments, pages, syndication
+from storyline.web import api, auth, comments, pages, reader_pages, syndication
 from storyline.web.cache import PageCache
 from storyline.web.security import (
     SECURITY_HEADERS,
@@ -70,12 +70,13 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (api, syndication, auth, comments, pages):
+    for module in (api, syndication, auth, comments, reader_pages, pages):
         app.include_router(module.router)
 
     app.add_middleware(SessionsAndHeaders, runtime=runtime)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(reader_pages.LoginRequired, reader_pages.login_required)
     return app
 
 

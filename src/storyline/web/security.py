@@ -116,6 +116,8 @@ class RateLimits:
     post_per_account: Limit = Limit(5, 60)
     post_per_ip: Limit = Limit(20, 60)
     ask_per_ip: Limit = Limit(10, 60)
+    # Follow, mute, mark read, save: quick clicks are normal, a script's flood is not.
+    reader_forms_per_account: Limit = Limit(60, 60)
 
 
 class SlidingWindow:
