@@ -8,36 +8,62 @@ import pytest
 
 from storyline.errors import InputError
 from storyline.readers import follows, state
-from storyline.readers.rank import Candidate, rank_stories
+from storyline.readers.rank import Followed, Recent, rank_stories
+from storyline.readers.rank import touches as rank_touches
 
 T = datetime(2025, 6, 16, tzinfo=timezone.utc)
 
 
-def candidates(*rows):
-    return [Candidate(story, follow, outlets, T + timedelta(hours=hours)) for story, follow, outlets, hours in rows]
+def stories(*rows) -> dict:
+    """story id -> (outlet count, updated hours after T)"""
+    return {story: (outlets, T + timedelta(hours=hours)) for story, outlets, hours in rows}
 
 
 @pytest.mark.parametrize(
-    "rows, order",
+    "touched, live, order",
     [
         # more follows touched beats more outlets
-        ([(1, 10, 9, 0), (2, 10, 1, 0), (2, 11, 1, 0)], [2, 1]),
-        # the same follow twice counts once
-        ([(1, 10, 1, 5), (1, 10, 1, 5), (2, 10, 3, 0)], [2, 1]),
+        ({1: {10}, 2: {10, 11}}, [(1, 9, 0), (2, 1, 0)], [2, 1]),
         # equal touches: more outlets first
-        ([(1, 10, 2, 5), (2, 11, 4, 0)], [2, 1]),
+        ({1: {10}, 2: {11}}, [(1, 2, 5), (2, 4, 0)], [2, 1]),
         # equal touches and outlets: most recent first
-        ([(1, 10, 2, 0), (2, 11, 2, 5)], [2, 1]),
-        ([], []),
+        ({1: {10}, 2: {11}}, [(1, 2, 0), (2, 2, 5)], [2, 1]),
+        # a story merged away (not live) is left out
+        ({1: {10}, 2: {11}}, [(2, 2, 0)], [2]),
+        ({}, [], []),
     ],
 )
-def test_stories_rank_by_follows_touched_then_outlets_then_recency(rows, order):
-    assert [story.story_id for story in rank_stories(candidates(*rows), 10)] == order
+def test_stories_rank_by_follows_touched_then_outlets_then_recency(touched, live, order):
+    assert [story.story_id for story in rank_stories(touched, stories(*live), 10)] == order
 
 
 def test_ranking_keeps_the_best_few():
-    rows = [(story, 1, story, 0) for story in range(1, 50)]
-    assert [story.story_id for story in rank_stories(candidates(*rows), 3)] == [49, 48, 47]
+    touched = {story: {1} for story in range(1, 50)}
+    live = stories(*[(story, story, 0) for story in range(1, 50)])
+    assert [story.story_id for story in rank_stories(touched, live, 3)] == [49, 48, 47]
+
+
+def recent(article_id, story_id, outlet_id=1, section="Sport", hours=0):
+    return Recent(article_id, story_id, outlet_id, section, T + timedelta(hours=hours))
+
+
+@pytest.mark.parametrize(
+    "followed, touched",
+    [
+        ([Followed(1, "outlet", 7, T)], {20: {1}}),
+        ([Followed(1, "section", "Sport", T)], {10: {1}, 20: {1}}),
+        ([Followed(1, "story", 10, T)], {10: {1}}),
+        ([Followed(1, "hashtag", "alpha", T)], {10: {1}}),
+        ([Followed(1, "article", 3, T), Followed(1, "article", 4, T)], {20: {1}}),  # a saved search's matches
+        # an article published before the follow's mark is read there, and touches nothing
+        ([Followed(1, "section", "Sport", T + timedelta(hours=1))], {20: {1}}),
+        ([Followed(1, "hashtag", "alpha", T), Followed(2, "section", "Sport", T)], {10: {1, 2}, 20: {2}}),
+        ([Followed(1, "hashtag", "beta", T)], {}),
+    ],
+)
+def test_follows_touch_the_stories_of_their_unread_articles(followed, touched):
+    articles = [recent(1, 10, hours=1), recent(2, 10, hours=1), recent(3, 20, outlet_id=7, hours=2)]
+    assert rank_touches(articles, followed, {1: {"alpha"}}) == touched
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storyline.readers.rank import rank_stories
+from storyline.readers.follows import HOME_SCOPE, follow_scope
 from storyline.store import community, queries, transaction
 from storyline.store import readers as store
 from storyline.store.models import Article, ArticleEntity, Follow
+from storyline.web import reading
 
 NOW = datetime(2025, 6, 16, 12, tzinfo=timezone.utc)
 # public id: (story, outlet, hashtags, section, title, hours before NOW, duplicate of)
@@ -126,22 +127,35 @@ def test_a_followed_story_merged_into_another_follows_the_survivor(corpus):
         assert titles(store.follow_articles(session, follow(session, user_id, "story", "3"), 10, 0)) == ["a3", "a4"]
 
 
-def test_for_you_ranks_by_follows_touched_then_outlets_and_leaves_out_what_is_read(corpus):
+def test_recent_unread_articles_newest_first_without_read_or_muted(corpus):
     sessions, user_id, ids = corpus
     with transaction(sessions) as session:
-        follows = [follow(session, user_id, *pair) for pair in [("hashtag", "alpha"), ("section", "Sport")]]
-        follows.append(follow(session, user_id, "outlet", "herald"))
         since = NOW - timedelta(days=3)
-
-        def ranked(up_to=since) -> list[tuple[int, int]]:
-            candidates = store.for_you_candidates(session, user_id, [(f, up_to) for f in follows], None)
-            return [(story.story_id, story.touches) for story in rank_stories(candidates, 10)]
-
-        # Story 1: alpha and Herald, two outlets; story 2: Sport and Herald, one outlet; story 3: Sport.
-        assert ranked() == [(1, 2), (2, 2), (3, 1)]
+        recent = store.recent_unread(session, user_id, since, None, 10)
+        assert [row[0] for row in recent] == [ids[p] for p in ("a4", "a3", "a2", "a1")]  # no duplicate (a5)
+        assert recent[0][1:4] == (3, queries.get_outlet_by_slug(session, "daily").id, "Sport")
         store.mark_read(session, user_id, [ids["a3"]])
-        assert ranked() == [(1, 2), (3, 1)]
-        assert ranked(up_to=NOW - timedelta(hours=1, minutes=30)) == [(1, 1)]
+        store.add_mute(session, user_id, "hashtag", "alpha")
+        muted = store.muted(session, user_id)
+        assert [row[0] for row in store.recent_unread(session, user_id, since, muted, 10)] == [ids["a4"]]
+        assert len(store.recent_unread(session, user_id, NOW - timedelta(hours=2.5), None, 10)) == 2
+        assert len(store.recent_unread(session, user_id, since, None, 1)) == 1
+
+
+def test_what_for_you_matches_follows_with(corpus):
+    sessions, user_id, ids = corpus
+    with transaction(sessions) as session:
+        assert sorted(store.hashtags_of(session, ["alpha", "beta"], ids["a2"])) == sorted(
+            [(ids["a2"], "alpha"), (ids["a3"], "beta"), (ids["a5"], "beta")]
+        )
+        assert store.outlet_ids(session, ["herald", "nowhere"]) == {
+            "herald": queries.get_outlet_by_slug(session, "herald").id
+        }
+        queries.mark_story_merged(session, 3, 2)
+        assert store.surviving_stories(session, [2, 3, 99]) == {2: 2, 3: 2}
+        live = store.live_stories(session, [1, 2, 3])
+        assert sorted(live) == [1, 2] and live[1][0] == 2
+        assert sorted(store.search_matches(session, "budget", None)) == [ids["a1"], ids["a2"]]
 
 
 def test_unread_counts_stop_at_the_cap_and_follow_the_read_mark(corpus):
@@ -194,3 +208,24 @@ def test_saved_articles_newest_saved_first(corpus):
         store.unsave_article(session, user_id, ids["a3"])
         assert titles(store.saved_articles(session, user_id, 10, 0)) == ["a1"]
         assert not store.is_saved(session, user_id, ids["a3"])
+
+
+def test_for_you_ranks_by_follows_touched_then_outlets_and_leaves_out_what_is_read(corpus):
+    sessions, user_id, ids = corpus
+    with transaction(sessions) as session:
+        user = community.get_user(session, user_id)
+        pairs = [("hashtag", "alpha"), ("section", "Sport"), ("outlet", "herald"), ("story", "3")]
+        follows = [follow(session, user_id, *pair) for pair in pairs]
+
+        def ranked() -> list[tuple[int, int]]:
+            return [(story.story_id, story.touches) for story in reading.ranked_for(session, user, follows, None)]
+
+        # Story 1: alpha and Herald, two outlets; story 2: Sport and Herald, one outlet (a5 is a copy), updated
+        # after story 3: Sport and the story itself, one outlet.
+        assert ranked() == [(1, 2), (2, 2), (3, 2)]
+        store.mark_read(session, user_id, [ids["a3"]])
+        assert ranked() == [(1, 2), (3, 2)]
+        store.raise_read_mark(session, user_id, follow_scope(follows[1].id), NOW)  # Sport read up to now
+        assert ranked() == [(1, 2), (3, 1)]
+        store.raise_read_mark(session, user_id, HOME_SCOPE, NOW - timedelta(hours=1, minutes=30))
+        assert ranked() == [(1, 1)]

@@ -159,6 +159,9 @@ class ArticleEntity(Base):
     article: Mapped[Article] = relationship(back_populates="hashtags")
     entity: Mapped[Entity] = relationship(lazy="joined")
 
+    # A hashtag's recent articles for For you: from an article id on, without reading the hashtag's older ones.
+    __table_args__ = (Index("ix_article_entities_entity_article", "entity_id", "article_id"),)
+
 
 class User(Base):
     __tablename__ = "users"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, func, literal, select, union_all, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storyline.readers.follows import Muted
-from storyline.readers.rank import Candidate
 from storyline.store import queries
 from storyline.store.models import (
     Article,
@@ -135,8 +134,7 @@ def follow_clause(session: Session, follow: Follow, since: datetime | None = Non
         story = int(follow.target)
         survivor = select(func.coalesce(Story.merged_into, Story.id)).where(Story.id == story).scalar_subquery()
         return Article.story_id.in_([story, survivor])
-    found = queries.search_articles(session, follow.target, SEARCH_MATCHES, since=since)
-    return Article.id.in_([article.id for article in found])
+    return Article.id.in_(search_matches(session, follow.target, since))
 
 
 def follow_articles(
@@ -168,32 +166,65 @@ def unread_count(session: Session, user_id: int, follow: Follow, up_to: datetime
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 
-def for_you_candidates(
-    session: Session, user_id: int, follows: Sequence[tuple[Follow, datetime]], muted: Muted | None
-) -> list[Candidate]:
-    """(story, follow) for every live story with an unread, unmuted article a follow holds, published after
-    that follow's "read up to" time; with the story's outlet count and last update, for ``readers.rank``."""
-    if not follows:
-        return []
-    branches = [
-        select(Article.story_id.label("story_id"), literal(follow.id).label("follow_id")).where(
-            follow_clause(session, follow, since=up_to),
-            Article.published_at > up_to,
+def recent_unread(
+    session: Session, user_id: int, since: datetime, muted: Muted | None, limit: int
+) -> list[tuple[int, int, int, str | None, datetime]]:
+    """(id, story, outlet, section, published) of the newest ``limit`` unread, unmuted original articles in a
+    story published after ``since``, newest stored first (the primary key's order, so SQLite stops early)."""
+    query = (
+        select(Article.id, Article.story_id, Article.outlet_id, Article.section, Article.published_at)
+        .where(
+            Article.published_at > since,
             Article.duplicate_of_id.is_(None),
             Article.story_id.is_not(None),
             _unread(user_id),
             *queries.mute_clauses(muted),
         )
-        for follow, up_to in follows
-    ]
-    matches = union_all(*branches).subquery()
-    query = (
-        select(matches.c.story_id, matches.c.follow_id, Story.outlet_count, Story.updated_at)
-        .join(Story, Story.id == matches.c.story_id)
-        .where(Story.merged_into.is_(None))
-        .distinct()
+        .order_by(Article.id.desc())
+        .limit(limit)
     )
-    return [Candidate(*row) for row in session.execute(query)]
+    return [tuple(row) for row in session.execute(query)]
+
+
+def hashtags_of(session: Session, slugs: Sequence[str], from_id: int) -> list[tuple[int, str]]:
+    """(article id, hashtag slug) for the hashtags' articles from ``from_id`` on (a range of one index)."""
+    if not slugs:
+        return []
+    query = (
+        select(ArticleEntity.article_id, Entity.slug)
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
+        .where(Entity.slug.in_(list(slugs)), ArticleEntity.article_id >= from_id)
+    )
+    return [(article_id, slug) for article_id, slug in session.execute(query)]
+
+
+def outlet_ids(session: Session, slugs: Sequence[str]) -> dict[str, int]:
+    if not slugs:
+        return {}
+    return {
+        slug: outlet_id
+        for slug, outlet_id in session.execute(select(Outlet.slug, Outlet.id).where(Outlet.slug.in_(list(slugs))))
+    }
+
+
+def surviving_stories(session: Session, story_ids: Sequence[int]) -> dict[int, int]:
+    """Each story id -> the story its articles are in now (itself, or the story it was merged into)."""
+    if not story_ids:
+        return {}
+    query = select(Story.id, func.coalesce(Story.merged_into, Story.id)).where(Story.id.in_(list(story_ids)))
+    return {story_id: survivor for story_id, survivor in session.execute(query)}
+
+
+def search_matches(session: Session, words: str, since: datetime | None) -> list[int]:
+    return [article.id for article in queries.search_articles(session, words, SEARCH_MATCHES, since=since)]
+
+
+def live_stories(session: Session, story_ids: Iterable[int]) -> dict[int, tuple[int, datetime]]:
+    """Story id -> (outlet count, last update) of the given stories that were not merged away."""
+    query = select(Story.id, Story.outlet_count, Story.updated_at).where(
+        Story.id.in_(list(story_ids)), Story.merged_into.is_(None)
+    )
+    return {story_id: (outlets, updated) for story_id, outlets, updated in session.execute(query)}
 
 
 def stories_by_ids(session: Session, story_ids: Sequence[int]) -> list[Story]:

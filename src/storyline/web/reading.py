@@ -4,6 +4,7 @@ unchanged (and nothing here runs a query for them), so the page cache keeps serv
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,15 +12,16 @@ from datetime import datetime
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from storyline.readers import state
+from storyline.readers import rank, state
 from storyline.readers.follows import HOME_SCOPE, Muted, follow_scope, section_scope
-from storyline.readers.rank import rank_stories
 from storyline.store import queries
 from storyline.store import readers as store
 from storyline.store.models import Article, Follow, Mute, Story, StoryVisit, User, utcnow
 from storyline.web import views
 
 FOR_YOU_STORIES = 12
+# For you reads this many of the newest unread articles of its window, whatever the reader follows.
+FOR_YOU_ARTICLES = 5_000
 SUGGESTED_HASHTAGS = 8
 
 
@@ -144,6 +146,37 @@ def story_cards(db: Session, user: User, stories: Sequence[Story], muted: Muted 
     return {"cards": cards, "news": news}
 
 
+def ranked_for(db: Session, user: User, follows: Sequence[Follow], muted: Muted | None) -> list[rank.Ranked]:
+    """The reader's stories, best first: the newest unread articles of the window, matched to every follow."""
+    marks = store.read_marks(db, user.id, [HOME_SCOPE, *(follow_scope(f.id) for f in follows)])
+    floor = newest(db) - state.FOR_YOU_WINDOW
+    up_to = {f.id: state.read_up_to(floor, [marks.get(HOME_SCOPE), marks.get(follow_scope(f.id))]) for f in follows}
+    recent = [
+        rank.Recent(*row) for row in store.recent_unread(db, user.id, min(up_to.values()), muted, FOR_YOU_ARTICLES)
+    ]
+    if not recent:
+        return []
+    targets = {kind: [f.target for f in follows if f.kind == kind] for kind in ("hashtag", "outlet", "story")}
+    hashtags: dict[int, set[str]] = defaultdict(set)
+    for article_id, slug in store.hashtags_of(db, targets["hashtag"], min(a.article_id for a in recent)):
+        hashtags[article_id].add(slug)
+    outlets = store.outlet_ids(db, targets["outlet"])
+    survivors = store.surviving_stories(db, [int(target) for target in targets["story"]])
+    followed = []
+    for f in follows:
+        if f.kind == "search":
+            found = store.search_matches(db, f.target, up_to[f.id])
+            followed += [rank.Followed(f.id, "article", article_id, up_to[f.id]) for article_id in found]
+        elif f.kind == "outlet" and f.target in outlets:
+            followed.append(rank.Followed(f.id, "outlet", outlets[f.target], up_to[f.id]))
+        elif f.kind == "story" and int(f.target) in survivors:
+            followed.append(rank.Followed(f.id, "story", survivors[int(f.target)], up_to[f.id]))
+        elif f.kind in ("hashtag", "section"):
+            followed.append(rank.Followed(f.id, f.kind, f.target, up_to[f.id]))
+    touched = rank.touches(recent, followed, hashtags)
+    return rank.rank_stories(touched, store.live_stories(db, touched), FOR_YOU_STORIES)
+
+
 def for_you(request: Request, db: Session) -> dict:
     """The signed-in reader's front page: stories ranked by the follows their unread coverage touches; a reader
     who follows nothing yet is offered popular hashtags, over the ordinary top stories."""
@@ -153,12 +186,7 @@ def for_you(request: Request, db: Session) -> dict:
     follows = store.user_follows(db, user.id)
     suggestions = []
     if follows:
-        marks = store.read_marks(db, user.id, [HOME_SCOPE, *(follow_scope(f.id) for f in follows)])
-        floor = newest(db) - state.FOR_YOU_WINDOW
-        windows = [
-            (f, state.read_up_to(floor, [marks.get(HOME_SCOPE), marks.get(follow_scope(f.id))])) for f in follows
-        ]
-        ranked = rank_stories(store.for_you_candidates(db, user.id, windows, muted), FOR_YOU_STORIES)
+        ranked = ranked_for(db, user, follows, muted)
         by_id = {story.id: story for story in store.stories_by_ids(db, [r.story_id for r in ranked])}
         stories = [by_id[r.story_id] for r in ranked]
     else:

@@ -1,4 +1,5 @@
-"""readers: follows, mutes, read articles, saved articles, read-up-to marks, opened stories
+"""readers: follows, mutes, read articles, saved articles, read-up-to marks, opened stories; hashtags' articles
+by id
 
 Revision ID: 0006
 Revises: 0005
@@ -21,8 +22,9 @@ def _article() -> sa.Column:
     return sa.Column("article_id", sa.Integer(), sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False)
 
 
-# New tables only: the articles table (and the triggers of its search index) is left as it is.
+# New tables and one index; the articles table (and the triggers of its search index) is left as it is.
 def upgrade() -> None:
+    op.create_index("ix_article_entities_entity_article", "article_entities", ["entity_id", "article_id"])
     op.create_table(
         "follows",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -75,5 +77,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_article_entities_entity_article", table_name="article_entities")
     for table in ("story_visits", "read_marks", "saved_articles", "article_reads", "mutes", "follows"):
         op.drop_table(table)
