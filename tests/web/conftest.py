@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from storyline.domain import ArticleInput
-from storyline.pipeline import BatchResult, Processor, refresh_counts, store_processed
+from storyline.pipeline import BatchResult, Processor, refresh_counts, refresh_story_analysis, store_processed
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Article, ArticleEntity
@@ -71,7 +71,7 @@ def store_batch(runtime: Runtime, batch: BatchResult) -> None:
 
 def add_coverage(runtime: Runtime, batch: BatchResult, story_id: int, outlet: str, count: int = 1) -> list[str]:
     """Stores ``count`` more articles into the story as a new outlet's coverage (copies of a seed article under
-    new addresses, an hour later), as an import would; returns their public ids."""
+    new addresses, an hour later) and refreshes the story's analysis, as an import does; returns their ids."""
     template = next(item for item in batch.processed if item.story_id == story_id and item.duplicate_of is None)
     added = []
     with transaction(runtime.sessions) as session:
@@ -87,6 +87,8 @@ def add_coverage(runtime: Runtime, batch: BatchResult, story_id: int, outlet: st
             store_processed(session, replace(template, article=article, external_id=key))
             added.append(key)
         refresh_counts(session, [story_id])
+    with transaction(runtime.sessions) as session:
+        refresh_story_analysis(session, story_id)
     return added
 
 
