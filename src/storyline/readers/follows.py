@@ -86,6 +86,3 @@ class Muted:
     def hides_title(self, title: str) -> bool:
         folded = title.casefold()
         return any(keyword in folded for keyword in self.keywords)
-
-
-NOTHING_MUTED = Muted()

@@ -242,10 +242,6 @@ def mark_read(session: Session, user_id: int, article_ids: Sequence[int]) -> Non
         session.execute(_insert(session, ArticleRead).values(rows).on_conflict_do_nothing())
 
 
-def mark_unread(session: Session, user_id: int, article_id: int) -> None:
-    session.execute(delete(ArticleRead).where(ArticleRead.user_id == user_id, ArticleRead.article_id == article_id))
-
-
 def read_among(session: Session, user_id: int, article_ids: Sequence[int]) -> set[int]:
     if not article_ids:
         return set()

@@ -126,19 +126,8 @@ def follows_page(request: Request, user: Reader, db: Db) -> HTMLResponse:
     follows = store.user_follows(db, user.id)
     mutes = store.user_mutes(db, user.id)
     muted = reading.muted_for(request, db)
-    marks = store.read_marks(db, user.id, [HOME_SCOPE, *(follow_scope(f.id) for f in follows)])
-    floor = reading.newest(db) - state.UNREAD_WINDOW
-    unread = {
-        f.id: store.unread_count(
-            db,
-            user.id,
-            f,
-            state.read_up_to(floor, [marks.get(HOME_SCOPE), marks.get(follow_scope(f.id))]),
-            muted,
-            state.UNREAD_CAP,
-        )
-        for f in follows
-    }
+    up_to = reading.follows_read_up_to(db, user, follows, state.UNREAD_WINDOW)
+    unread = {f.id: store.unread_count(db, user.id, f, up_to[f.id], muted, state.UNREAD_CAP) for f in follows}
     return render(
         request,
         "follows.html",
@@ -148,7 +137,6 @@ def follows_page(request: Request, user: Reader, db: Db) -> HTMLResponse:
         unread={follow_id: state.unread_label(count) for follow_id, count in unread.items()},
         headings=rules.HEADINGS,
         page_path=rules.page_path,
-        base=str(request.base_url).rstrip("/"),
     )
 
 

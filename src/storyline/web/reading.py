@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -57,10 +57,17 @@ def newest(db: Session) -> datetime:
     return queries.newest_story_update(db) or utcnow()
 
 
-def read_up_to(db: Session, user: User, scopes: Sequence[str], window=state.UNREAD_WINDOW) -> datetime:
+def read_up_to(db: Session, user: User, scopes: Sequence[str], window: timedelta = state.UNREAD_WINDOW) -> datetime:
     """Where unread starts for pages that belong to ``scopes``; the home's mark applies everywhere."""
     marks = store.read_marks(db, user.id, [HOME_SCOPE, *scopes])
     return state.read_up_to(newest(db) - window, marks.values())
+
+
+def follows_read_up_to(db: Session, user: User, follows: Sequence[Follow], window: timedelta) -> dict[int, datetime]:
+    """Follow id -> where unread starts in it: the latest of the window's start, the home's mark and its own."""
+    marks = store.read_marks(db, user.id, [HOME_SCOPE, *(follow_scope(f.id) for f in follows)])
+    floor = newest(db) - window
+    return {f.id: state.read_up_to(floor, [marks.get(HOME_SCOPE), marks.get(follow_scope(f.id))]) for f in follows}
 
 
 def unread_among(db: Session, user: User, articles: Sequence[Article], up_to: datetime) -> set[int]:
@@ -148,9 +155,7 @@ def story_cards(db: Session, user: User, stories: Sequence[Story], muted: Muted 
 
 def ranked_for(db: Session, user: User, follows: Sequence[Follow], muted: Muted | None) -> list[rank.Ranked]:
     """The reader's stories, best first: the newest unread articles of the window, matched to every follow."""
-    marks = store.read_marks(db, user.id, [HOME_SCOPE, *(follow_scope(f.id) for f in follows)])
-    floor = newest(db) - state.FOR_YOU_WINDOW
-    up_to = {f.id: state.read_up_to(floor, [marks.get(HOME_SCOPE), marks.get(follow_scope(f.id))]) for f in follows}
+    up_to = follows_read_up_to(db, user, follows, state.FOR_YOU_WINDOW)
     recent = [
         rank.Recent(*row) for row in store.recent_unread(db, user.id, min(up_to.values()), muted, FOR_YOU_ARTICLES)
     ]
