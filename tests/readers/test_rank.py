@@ -43,26 +43,26 @@ def test_ranking_keeps_the_best_few():
     assert [story.story_id for story in rank_stories(touched, live, 3)] == [49, 48, 47]
 
 
-def recent(article_id, story_id, outlet_id=1, section="Sport", hours=0):
-    return Recent(article_id, story_id, outlet_id, section, T + timedelta(hours=hours))
+def recent(article_id, story_id, outlet_id=1, section="Sport", newer_than=1):
+    return Recent(article_id, story_id, outlet_id, section, newer_than)
 
 
 @pytest.mark.parametrize(
     "followed, touched",
     [
-        ([Followed(1, "outlet", 7, T)], {20: {1}}),
-        ([Followed(1, "section", "Sport", T)], {10: {1}, 20: {1}}),
-        ([Followed(1, "story", 10, T)], {10: {1}}),
-        ([Followed(1, "hashtag", "alpha", T)], {10: {1}}),
-        ([Followed(1, "article", 3, T), Followed(1, "article", 4, T)], {20: {1}}),  # a saved search's matches
-        # an article published before the follow's mark is read there, and touches nothing
-        ([Followed(1, "section", "Sport", T + timedelta(hours=1))], {20: {1}}),
-        ([Followed(1, "hashtag", "alpha", T), Followed(2, "section", "Sport", T)], {10: {1, 2}, 20: {2}}),
-        ([Followed(1, "hashtag", "beta", T)], {}),
+        ([Followed(1, "outlet", 7, 0)], {20: {1}}),
+        ([Followed(1, "section", "Sport", 0)], {10: {1}, 20: {1}}),
+        ([Followed(1, "story", 10, 0)], {10: {1}}),
+        ([Followed(1, "hashtag", "alpha", 0)], {10: {1}}),
+        ([Followed(1, "article", 3, 0), Followed(1, "article", 4, 0)], {20: {1}}),  # a saved search's matches
+        # articles not newer than the follow's own (later) "read up to" time are read there, and touch nothing
+        ([Followed(1, "section", "Sport", 1)], {20: {1}}),
+        ([Followed(1, "hashtag", "alpha", 0), Followed(2, "section", "Sport", 0)], {10: {1, 2}, 20: {2}}),
+        ([Followed(1, "hashtag", "beta", 0)], {}),
     ],
 )
 def test_follows_touch_the_stories_of_their_unread_articles(followed, touched):
-    articles = [recent(1, 10, hours=1), recent(2, 10, hours=1), recent(3, 20, outlet_id=7, hours=2)]
+    articles = [recent(1, 10), recent(2, 10), recent(3, 20, outlet_id=7, newer_than=2)]
     assert rank_touches(articles, followed, {1: {"alpha"}}) == touched
 
 

@@ -130,16 +130,18 @@ def test_a_followed_story_merged_into_another_follows_the_survivor(corpus):
 def test_recent_unread_articles_newest_first_without_read_or_muted(corpus):
     sessions, user_id, ids = corpus
     with transaction(sessions) as session:
-        since = NOW - timedelta(days=3)
-        recent = store.recent_unread(session, user_id, since, None, 10)
-        assert [row[0] for row in recent] == [ids[p] for p in ("a4", "a3", "a2", "a1")]  # no duplicate (a5)
-        assert recent[0][1:4] == (3, queries.get_outlet_by_slug(session, "daily").id, "Sport")
+        marks = [NOW - timedelta(days=3), NOW - timedelta(hours=2.5), NOW - timedelta(hours=1.5)]
+        recent = store.recent_unread(session, user_id, marks, None, 10)
+        assert [row[0] for row in recent] == [ids[p] for p in ("a1", "a2", "a3", "a4")]  # no copy (a5)
+        assert recent[3][1:4] == (3, queries.get_outlet_by_slug(session, "daily").id, "Sport")
+        # newer than: a1 (1 h ago) all three marks, a2 (2 h) two, a3 and a4 (3 and 4 h) only the first
+        assert [row[4] for row in recent] == [3, 2, 1, 1]
         store.mark_read(session, user_id, [ids["a3"]])
         store.add_mute(session, user_id, "hashtag", "alpha")
         muted = store.muted(session, user_id)
-        assert [row[0] for row in store.recent_unread(session, user_id, since, muted, 10)] == [ids["a4"]]
-        assert len(store.recent_unread(session, user_id, NOW - timedelta(hours=2.5), None, 10)) == 2
-        assert len(store.recent_unread(session, user_id, since, None, 1)) == 1
+        assert [row[0] for row in store.recent_unread(session, user_id, marks, muted, 10)] == [ids["a4"]]
+        assert len(store.recent_unread(session, user_id, marks[1:], None, 10)) == 2
+        assert len(store.recent_unread(session, user_id, marks, None, 1)) == 1
 
 
 def test_what_for_you_matches_follows_with(corpus):

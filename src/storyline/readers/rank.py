@@ -11,17 +11,18 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Recent:
-    """An unread article of the window."""
+class Recent(NamedTuple):  # a tuple: thousands are made for each For you page
+    """An unread article of the window. The reader's distinct "read up to" times, in order, are numbered from 0:
+    ``newer_than`` is how many of them the article was published after."""
 
     article_id: int
     story_id: int
     outlet_id: int
     section: str | None
-    published_at: datetime
+    newer_than: int
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Followed:
     follow_id: int
     kind: str
     key: Hashable
-    up_to: datetime  # articles published up to here are read in this follow
+    mark: int  # the number of this follow's "read up to" time: articles not newer than it are read here
 
 
 @dataclass(frozen=True)
@@ -47,25 +48,38 @@ class Ranked:
 
 
 def touches(
-    articles: Iterable[Recent], follows: Sequence[Followed], hashtags: dict[int, set[str]]
+    articles: Sequence[Recent], follows: Sequence[Followed], hashtags: dict[int, set[str]]
 ) -> dict[int, set[int]]:
-    """Story id -> the follows whose unread articles (published after that follow's mark) it holds."""
-    by_key: dict[tuple[str, Hashable], list[Followed]] = defaultdict(list)
+    """Story id -> the follows whose unread articles (newer than that follow's "read up to" time) it holds."""
+    index: dict[str, dict[Hashable, list[Followed]]] = defaultdict(lambda: defaultdict(list))
     for followed in follows:
-        by_key[(followed.kind, followed.key)].append(followed)
+        index[followed.kind][followed.key].append(followed)
     found: dict[int, set[int]] = defaultdict(set)
-    for article in articles:
-        keys = [
-            ("outlet", article.outlet_id),
-            ("section", article.section),
-            ("story", article.story_id),
-            ("article", article.article_id),
-            *(("hashtag", slug) for slug in hashtags.get(article.article_id, ())),
-        ]
-        for key in keys:
-            for followed in by_key.get(key, ()):
-                if article.published_at > followed.up_to:
-                    found[article.story_id].add(followed.follow_id)
+
+    def match(article: Recent, candidates: Iterable[Followed]) -> None:
+        for followed in candidates:
+            if article.newer_than > followed.mark:
+                found[article.story_id].add(followed.follow_id)
+
+    # One pass a kind that is followed, over the articles (or, for hashtags, over their tagged articles).
+    for kind, field in (
+        ("outlet", "outlet_id"),
+        ("section", "section"),
+        ("story", "story_id"),
+        ("article", "article_id"),
+    ):
+        if kind in index:
+            by_key = index[kind]
+            for article in articles:
+                candidates = by_key.get(getattr(article, field))
+                if candidates:
+                    match(article, candidates)
+    if "hashtag" in index:
+        by_id = {article.article_id: article for article in articles}
+        for article_id, slugs in hashtags.items():
+            if article_id in by_id:
+                for slug in slugs:
+                    match(by_id[article_id], index["hashtag"].get(slug, ()))
     return dict(found)
 
 

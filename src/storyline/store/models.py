@@ -136,7 +136,12 @@ class Article(Base):
         back_populates="article", cascade="all, delete-orphan", order_by="ArticleEntity.rank"
     )
 
-    __table_args__ = (Index("ix_articles_story_published", "story_id", "published_at"),)
+    __table_args__ = (
+        Index("ix_articles_story_published", "story_id", "published_at"),
+        # An outlet's or a section's newest articles, read in order instead of sorting all of them.
+        Index("ix_articles_outlet_published", "outlet_id", "published_at"),
+        Index("ix_articles_section_published", "section", "published_at"),
+    )
 
 
 class Entity(Base):

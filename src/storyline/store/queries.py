@@ -512,7 +512,11 @@ def delete_article_entities(session: Session, article_id: int) -> None:
 
 
 def newest_story_update(session: Session) -> datetime | None:
-    return session.scalar(select(func.max(Story.updated_at)).where(Story.merged_into.is_(None)))
+    # Newest first down the updated_at index, to the first story not merged away. Written as a COALESCE so
+    # SQLite does not pick the merged_into index (every live story is in it, as NULL) and sort them all: MAX()
+    # did that, 60 ms at 200,000 stories.
+    live = func.coalesce(Story.merged_into, 0) == 0
+    return session.scalar(select(Story.updated_at).where(live).order_by(Story.updated_at.desc()).limit(1))
 
 
 def section_counts(session: Session) -> list[tuple[str, int]]:

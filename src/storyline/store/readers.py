@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, case, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -167,23 +167,28 @@ def unread_count(session: Session, user_id: int, follow: Follow, up_to: datetime
 
 
 def recent_unread(
-    session: Session, user_id: int, since: datetime, muted: Muted | None, limit: int
-) -> list[tuple[int, int, int, str | None, datetime]]:
-    """(id, story, outlet, section, published) of the newest ``limit`` unread, unmuted original articles in a
-    story published after ``since``, newest stored first (the primary key's order, so SQLite stops early)."""
+    session: Session, user_id: int, marks: Sequence[datetime], muted: Muted | None, limit: int
+) -> list[Row[tuple[int, int, int, str | None, int]]]:
+    """(id, story, outlet, section, newer than) of the newest ``limit`` unread, unmuted original articles in a
+    story published after the first of ``marks`` (ascending), newest first (down the published_at index, so the
+    database stops early); "newer than" counts the marks the article was published after, so no date needs to
+    be read back."""
+    newer_than = case(
+        *((Article.published_at > mark, number) for number, mark in reversed(list(enumerate(marks, 1)))), else_=0
+    )
     query = (
-        select(Article.id, Article.story_id, Article.outlet_id, Article.section, Article.published_at)
+        select(Article.id, Article.story_id, Article.outlet_id, Article.section, newer_than)
         .where(
-            Article.published_at > since,
+            Article.published_at > marks[0],
             Article.duplicate_of_id.is_(None),
             Article.story_id.is_not(None),
             _unread(user_id),
             *queries.mute_clauses(muted),
         )
-        .order_by(Article.id.desc())
+        .order_by(Article.published_at.desc())
         .limit(limit)
     )
-    return [tuple(row) for row in session.execute(query)]
+    return list(session.execute(query))
 
 
 def hashtags_of(session: Session, slugs: Sequence[str], from_id: int) -> list[tuple[int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,12 +49,15 @@ ERROR_TITLES = {
 
 def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     @asynccontextmanager
-    async def handler_threads(_app: FastAPI) -> AsyncIterator[None]:
+    async def started(_app: FastAPI) -> AsyncIterator[None]:
         current_default_thread_limiter().total_tokens = runtime.settings.web_threads
+        # What is loaded by now lives as long as the process: the collector need not walk it again. Its full
+        # collections over all of it paused a For you page for 200 ms about once in 25 (bench reader).
+        gc.freeze()
         yield
 
     app = FastAPI(
-        lifespan=handler_threads,
+        lifespan=started,
         title="Storyline",
         description="News from many outlets, grouped into stories, with AI output that cites its sources.",
         version="0.1.0",

@@ -57,10 +57,10 @@ def newest(db: Session) -> datetime:
     return queries.newest_story_update(db) or utcnow()
 
 
-def read_up_to(db: Session, user: User, scopes: Sequence[str], window: timedelta = state.UNREAD_WINDOW) -> datetime:
+def read_up_to(db: Session, user: User, scopes: Sequence[str]) -> datetime:
     """Where unread starts for pages that belong to ``scopes``; the home's mark applies everywhere."""
     marks = store.read_marks(db, user.id, [HOME_SCOPE, *scopes])
-    return state.read_up_to(newest(db) - window, marks.values())
+    return state.read_up_to(newest(db) - state.UNREAD_WINDOW, marks.values())
 
 
 def follows_read_up_to(db: Session, user: User, follows: Sequence[Follow], window: timedelta) -> dict[int, datetime]:
@@ -156,9 +156,9 @@ def story_cards(db: Session, user: User, stories: Sequence[Story], muted: Muted 
 def ranked_for(db: Session, user: User, follows: Sequence[Follow], muted: Muted | None) -> list[rank.Ranked]:
     """The reader's stories, best first: the newest unread articles of the window, matched to every follow."""
     up_to = follows_read_up_to(db, user, follows, state.FOR_YOU_WINDOW)
-    recent = [
-        rank.Recent(*row) for row in store.recent_unread(db, user.id, min(up_to.values()), muted, FOR_YOU_ARTICLES)
-    ]
+    marks = sorted(set(up_to.values()))
+    mark = {f.id: marks.index(up_to[f.id]) for f in follows}
+    recent = [rank.Recent._make(row) for row in store.recent_unread(db, user.id, marks, muted, FOR_YOU_ARTICLES)]
     if not recent:
         return []
     targets = {kind: [f.target for f in follows if f.kind == kind] for kind in ("hashtag", "outlet", "story")}
@@ -171,13 +171,13 @@ def ranked_for(db: Session, user: User, follows: Sequence[Follow], muted: Muted 
     for f in follows:
         if f.kind == "search":
             found = store.search_matches(db, f.target, up_to[f.id])
-            followed += [rank.Followed(f.id, "article", article_id, up_to[f.id]) for article_id in found]
+            followed += [rank.Followed(f.id, "article", article_id, mark[f.id]) for article_id in found]
         elif f.kind == "outlet" and f.target in outlets:
-            followed.append(rank.Followed(f.id, "outlet", outlets[f.target], up_to[f.id]))
+            followed.append(rank.Followed(f.id, "outlet", outlets[f.target], mark[f.id]))
         elif f.kind == "story" and int(f.target) in survivors:
-            followed.append(rank.Followed(f.id, "story", survivors[int(f.target)], up_to[f.id]))
+            followed.append(rank.Followed(f.id, "story", survivors[int(f.target)], mark[f.id]))
         elif f.kind in ("hashtag", "section"):
-            followed.append(rank.Followed(f.id, f.kind, f.target, up_to[f.id]))
+            followed.append(rank.Followed(f.id, f.kind, f.target, mark[f.id]))
     touched = rank.touches(recent, followed, hashtags)
     return rank.rank_stories(touched, store.live_stories(db, touched), FOR_YOU_STORIES)
 

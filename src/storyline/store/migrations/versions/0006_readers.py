@@ -1,5 +1,5 @@
-"""readers: follows, mutes, read articles, saved articles, read-up-to marks, opened stories; hashtags' articles
-by id
+"""readers: follows, mutes, read articles, saved articles, read-up-to marks, opened stories; indexes for a
+hashtag's, an outlet's and a section's newest articles
 
 Revision ID: 0006
 Revises: 0005
@@ -22,9 +22,11 @@ def _article() -> sa.Column:
     return sa.Column("article_id", sa.Integer(), sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False)
 
 
-# New tables and one index; the articles table (and the triggers of its search index) is left as it is.
+# New tables and indexes; plain CREATE INDEX, not a batch, so SQLite keeps the search index's triggers (0002).
 def upgrade() -> None:
     op.create_index("ix_article_entities_entity_article", "article_entities", ["entity_id", "article_id"])
+    op.create_index("ix_articles_outlet_published", "articles", ["outlet_id", "published_at"])
+    op.create_index("ix_articles_section_published", "articles", ["section", "published_at"])
     op.create_table(
         "follows",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -77,6 +79,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_section_published", table_name="articles")
+    op.drop_index("ix_articles_outlet_published", table_name="articles")
     op.drop_index("ix_article_entities_entity_article", table_name="article_entities")
     for table in ("story_visits", "read_marks", "saved_articles", "article_reads", "mutes", "follows"):
         op.drop_table(table)
