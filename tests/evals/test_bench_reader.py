@@ -17,4 +17,4 @@ def test_bench_reader_reports_each_page_p99(tmp_path):
     figures = json.loads(result.output.strip().splitlines()[-1])
     assert figures["articles"] == 300 and figures["follows"] == 12 and figures["read_articles"] == 40
     for page in ("for_you", "follow", "mark_all_read"):
-        assert figures[f"{page}_p99_ms"] >= figures[f"{page}_p50_ms"] > 0
+        assert figures[f"{page}_p99_ms"] >= figures[f"{page}_p50_ms"] > 0 and figures[f"{page}_cpu_ms"] > 0

@@ -541,11 +541,13 @@ def top_entities(session: Session, limit: int = 50) -> list[tuple[Entity, int]]:
 
 
 def stories_lead_articles(session: Session, story_ids: Sequence[int], muted: Muted | None = None) -> list[Article]:
-    """Every original (non-duplicate) article of the given stories, oldest first, less what ``muted`` leaves out."""
+    """Every original (non-duplicate) article of the given stories, oldest first, less what ``muted`` leaves out;
+    without their bodies, sentences and embeddings, which story cards never show."""
     if not story_ids:
         return []
     query = (
         select(Article)
+        .options(defer(Article.text), defer(Article.sentences), defer(Article.embedding), defer(Article.quotes))
         .where(Article.story_id.in_(list(story_ids)), Article.duplicate_of_id.is_(None), *mute_clauses(muted))
         .order_by(Article.published_at, Article.id)
     )

@@ -21,7 +21,7 @@ from storyline.web import views
 
 FOR_YOU_STORIES = 12
 # For you reads this many of the newest unread articles of its window, whatever the reader follows.
-FOR_YOU_ARTICLES = 5_000
+FOR_YOU_ARTICLES = 2_000
 SUGGESTED_HASHTAGS = 8
 
 
