@@ -32,6 +32,7 @@ def test_a_reader_follows_reads_mutes_and_catches_up(base_url, sqlite_runtime, s
     hashtag_url = page.url
     tab.click(page.locator(".reader-actions button", has_text="Follow"))
     assert page.url == hashtag_url and page.locator(".reader-actions button", has_text="Following").is_visible()
+    tab.shot("hashtag-following")
 
     tab.click(page.locator(".row-title").first)
     tab.click(page.locator(".article-header a.outlet"))  # the outlet's page
@@ -61,7 +62,8 @@ def test_a_reader_follows_reads_mutes_and_catches_up(base_url, sqlite_runtime, s
     assert page.locator(".rows .outlet", has_text=LATE).count() == 2
     tab.click(page.locator(".rows .outlet", has_text=LATE).first)  # the new outlet's page
     tab.click(page.locator(".reader-actions button", has_text="Mute"))
-    assert page.locator(".reader-actions button", has_text="Muted").is_visible()
+    assert page.locator(".reader-actions button", has_text="Muted").is_visible() and "You muted this" in page.content()
+    tab.shot("outlet-muted")
     tab.visit(hashtag_url)
     assert page.locator(".rows .outlet", has_text=LATE).count() == 0
     assert page.locator(".rows .row-item").count() >= 1

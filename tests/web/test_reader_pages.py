@@ -162,7 +162,7 @@ def test_muting_an_outlet_removes_it_wherever_the_reader_reads(client, seeded, f
     response = post(client, forms, f"/en/source/{outlet}", "/mutes", kind="outlet", target=outlet, next="/")
     assert response.status_code == 303
     assert [outlet_rows(client.get(page).text, outlet) for page in pages] == [0, 0, 0]
-    assert "Muted ✓" in client.get(f"/en/source/{outlet}").text
+    assert "Muted ✓" in (muted_page := client.get(f"/en/source/{outlet}").text) and "You muted this" in muted_page
     assert outlet_rows(client.get(f"/follows/{follow_id}").text, outlet) == 0
     forms.logout(client)
     assert outlet_rows(client.get(f"/en/hashtag/{slug}").text, outlet) > 0  # only the reader mutes it
