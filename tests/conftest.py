@@ -89,6 +89,19 @@ def make_settings(database_url: str, **overrides) -> Settings:
 
 
 @pytest.fixture
+def sessions(database_url):
+    """A migrated database's session factory (SQLite, then PostgreSQL)."""
+    from storyline.store import make_engine, make_session_factory, migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def runtime(database_url) -> Iterator[Runtime]:
     runtime = Runtime.open(make_settings(database_url))
     try:

@@ -497,6 +497,28 @@ def bench_web(
     _print_result(result, as_json)
 
 
+@bench_app.command("reader")
+def bench_reader(
+    database: Annotated[Path, typer.Option(help="SQLite file, generated on first use and reused.")] = Path(
+        "data/bench-reader.db"
+    ),
+    articles: Annotated[int, typer.Option(min=1)] = 1_000_000,
+    follows: Annotated[int, typer.Option(min=1)] = 50,
+    reads: Annotated[int, typer.Option(min=0, help="Articles the reader has read.")] = 100_000,
+    requests: Annotated[int, typer.Option(min=1, help="Requests a page.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A signed-in reader's For you page, a follow's page and mark all read, one request at a time (p50, p99)."""
+    from storyline.evals import reader
+
+    with _progress() as progress:
+        task = progress.add_task("generate", total=articles)
+        result = reader.bench_reader(
+            database, articles, follows, reads, requests, lambda done, total: progress.update(task, completed=done)
+        )
+    _print_result(result, as_json)
+
+
 @bench_app.command("clustering")
 def bench_clustering(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],

@@ -8,14 +8,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from storyline.domain import ArticleInput
-from storyline.pipeline import BatchResult, Processor, refresh_counts, store_processed
+from storyline.pipeline import BatchResult, Processor, refresh_counts, refresh_story_analysis, store_processed
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Article, ArticleEntity
@@ -66,6 +67,29 @@ def store_batch(runtime: Runtime, batch: BatchResult) -> None:
         for processed in batch.processed:
             store_processed(session, processed)
         refresh_counts(session, (processed.story_id for processed in batch.processed))
+
+
+def add_coverage(runtime: Runtime, batch: BatchResult, story_id: int, outlet: str, count: int = 1) -> list[str]:
+    """Stores ``count`` more articles into the story as a new outlet's coverage (copies of a seed article under
+    new addresses, an hour later) and refreshes the story's analysis, as an import does; returns their ids."""
+    template = next(item for item in batch.processed if item.story_id == story_id and item.duplicate_of is None)
+    added = []
+    with transaction(runtime.sessions) as session:
+        for number in range(count):
+            key = f"more{story_id:04d}{number:04d}"
+            article = replace(
+                template.article,
+                key=key,
+                url=f"https://{queries.slugify(outlet)}.example/{key}",
+                source=outlet,
+                published=template.article.published + timedelta(hours=1, minutes=number),
+            )
+            store_processed(session, replace(template, article=article, external_id=key))
+            added.append(key)
+        refresh_counts(session, [story_id])
+    with transaction(runtime.sessions) as session:
+        refresh_story_analysis(session, story_id)
+    return added
 
 
 @pytest.fixture

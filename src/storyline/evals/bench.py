@@ -190,9 +190,18 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def generate_database(database_url: str, articles: int, progress: Progress = _noop, seed: int = 7) -> int:
+def generate_database(
+    database_url: str,
+    articles: int,
+    progress: Progress = _noop,
+    seed: int = 7,
+    sentences: tuple[int, int] = (6, 14),
+    embeddings: bool = True,
+) -> int:
     """Fills a database with ``articles`` generated articles in stories of one to eight, with outlets,
-    hashtags and cached story analyses, so pages render as they do in production. Returns the article count."""
+    hashtags and cached story analyses, so pages render as they do in production; ``sentences`` bounds each
+    body's length and ``embeddings`` False leaves them out (for a benchmark that never reads either). Returns
+    the article count."""
     from sqlalchemy import func, insert, select
 
     from storyline.runtime import Runtime
@@ -245,15 +254,15 @@ def generate_database(database_url: str, articles: int, progress: Progress = _no
                 }
             )
             for _ in range(size):
-                sentences = [_sentence(rng) for _ in range(rng.randint(6, 14))]
+                body = [_sentence(rng) for _ in range(rng.randint(*sentences))]
                 rows.append(
                     {
                         "id": article_id,
                         "public_id": f"gen{article_id:09d}",
                         "url": f"https://generated.storyline.invalid/{article_id}",
                         "title": title,
-                        "text": "\n".join(sentences),
-                        "sentences": sentences,
+                        "text": "\n".join(body),
+                        "sentences": body,
                         "language": "en",
                         "published_at": when,
                         "created_at": when,
@@ -263,7 +272,7 @@ def generate_database(database_url: str, articles: int, progress: Progress = _no
                         "summary": [0, 1],
                         "quotes": [],
                         "figures": [],
-                        "embedding": np.zeros(384, dtype=np.float32).tobytes(),
+                        "embedding": np.zeros(384, dtype=np.float32).tobytes() if embeddings else None,
                     }
                 )
                 links += [

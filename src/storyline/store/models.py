@@ -182,7 +182,12 @@ class Article(Base):
         back_populates="article", cascade="all, delete-orphan", order_by="ArticleEntity.rank"
     )
 
-    __table_args__ = (Index("ix_articles_story_published", "story_id", "published_at"),)
+    __table_args__ = (
+        Index("ix_articles_story_published", "story_id", "published_at"),
+        # An outlet's or a section's newest articles, read in order instead of sorting all of them.
+        Index("ix_articles_outlet_published", "outlet_id", "published_at"),
+        Index("ix_articles_section_published", "section", "published_at"),
+    )
 
 
 class Entity(Base):
@@ -204,6 +209,9 @@ class ArticleEntity(Base):
 
     article: Mapped[Article] = relationship(back_populates="hashtags")
     entity: Mapped[Entity] = relationship(lazy="joined")
+
+    # A hashtag's recent articles for For you: from an article id on, without reading the hashtag's older ones.
+    __table_args__ = (Index("ix_article_entities_entity_article", "entity_id", "article_id"),)
 
 
 class User(Base):
@@ -245,3 +253,80 @@ class CommentReport(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+
+
+# Readers: what each follows and mutes, and what each has read. Read state grows with what was read, never
+# with articles × readers: a row a read article, a "read up to" time a scope, a row an opened story.
+
+
+class Follow(Base):
+    """A reader follows a hashtag, an outlet, a section, a story or a saved search; ``target`` names it (a
+    slug, a section name, a story id, the search words). ``feed_token`` is the secret of its private feed."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300))
+    feed_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+
+
+class Mute(Base):
+    """A reader no longer sees a hashtag, an outlet or a keyword (in titles) anywhere they read."""
+
+    __tablename__ = "mutes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+
+
+class ArticleRead(Base):
+    """One article one reader has read (opened or marked)."""
+
+    __tablename__ = "article_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedArticle(Base):
+    """An article a reader saved for later."""
+
+    __tablename__ = "saved_articles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReadMark(Base):
+    """Mark-all-read in a scope ("home", "section:<name>", "follow:<id>"): articles published up to
+    ``read_up_to`` count as read there, without a row each."""
+
+    __tablename__ = "read_marks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(320), primary_key=True)
+    read_up_to: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoryVisit(Base):
+    """When a reader last opened a story, and how big it was then: what is new since is the difference."""
+
+    __tablename__ = "story_visits"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    outlet_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased, defer, joinedload, load_only, selectinload
 
 from storyline.store.models import (
@@ -24,6 +24,7 @@ from storyline.store.models import (
 
 if TYPE_CHECKING:
     from storyline.domain import Hashtag
+    from storyline.readers.follows import Muted
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
@@ -115,10 +116,28 @@ def get_articles_by_ids(session: Session, ids: Iterable[int]) -> list[Article]:
     return list(session.scalars(select(Article).where(Article.id.in_(ids))))
 
 
-def _listing(limit: int, offset: int) -> Select[tuple[Article]]:
+def mute_clauses(muted: Muted | None) -> list[ColumnElement[bool]]:
+    """Conditions that leave out what a reader mutes: outlets, hashtags, and keywords in titles."""
+    if not muted:
+        return []
+    clauses: list[ColumnElement[bool]] = []
+    if muted.outlet_ids:
+        clauses.append(Article.outlet_id.not_in(sorted(muted.outlet_ids)))
+    if muted.entity_ids:
+        clauses.append(
+            ~exists().where(
+                ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(sorted(muted.entity_ids))
+            )
+        )
+    clauses += [~func.lower(Article.title).contains(keyword, autoescape=True) for keyword in muted.keywords]
+    return clauses
+
+
+def listing(limit: int, offset: int, muted: Muted | None = None) -> Select[tuple[Article]]:
+    """Original articles, newest first, without what ``muted`` leaves out."""
     return (
         select(Article)
-        .where(Article.duplicate_of_id.is_(None))
+        .where(Article.duplicate_of_id.is_(None), *mute_clauses(muted))
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(limit)
         .offset(offset)
@@ -131,8 +150,9 @@ def latest_articles(
     offset: int = 0,
     section: str | None = None,
     outlet_id: int | None = None,
+    muted: Muted | None = None,
 ) -> list[Article]:
-    query = _listing(limit, offset)
+    query = listing(limit, offset, muted)
     if section is not None:
         query = query.where(Article.section == section)
     if outlet_id is not None:
@@ -213,6 +233,7 @@ _LISTED_COLUMNS = load_only(
     Article.placement,
     Article.language,
     Article.published_at,
+    Article.created_at,
     Article.outlet_id,
     Article.story_id,
     Article.duplicate_of_id,
@@ -452,8 +473,10 @@ def get_entity(session: Session, slug: str) -> Entity | None:
     return session.scalar(select(Entity).where(Entity.slug == slug))
 
 
-def entity_articles(session: Session, entity_id: int, limit: int = 30, offset: int = 0) -> list[Article]:
-    query = _listing(limit, offset).join(ArticleEntity, ArticleEntity.article_id == Article.id)
+def entity_articles(
+    session: Session, entity_id: int, limit: int = 30, offset: int = 0, muted: Muted | None = None
+) -> list[Article]:
+    query = listing(limit, offset, muted).join(ArticleEntity, ArticleEntity.article_id == Article.id)
     return list(session.scalars(query.where(ArticleEntity.entity_id == entity_id)))
 
 
@@ -484,13 +507,14 @@ def search_articles(
     outlet_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    muted: Muted | None = None,
 ) -> list[Article]:
     """Full-text search: FTS5 on SQLite, tsvector on PostgreSQL. The query is reduced to plain words,
     so no user input reaches the FTS query syntax."""
     words = _FTS_TOKEN.findall(query_text)[:12]
     if not words:
         return []
-    filters = [Article.duplicate_of_id.is_(None)]
+    filters = [Article.duplicate_of_id.is_(None), *mute_clauses(muted)]
     if section:
         filters.append(Article.section == section)
     if outlet_id:
@@ -576,7 +600,11 @@ def delete_article_entities(session: Session, article_id: int) -> None:
 
 
 def newest_story_update(session: Session) -> datetime | None:
-    return session.scalar(select(func.max(Story.updated_at)).where(Story.merged_into.is_(None)))
+    # Newest first down the updated_at index, to the first story not merged away. Written as a COALESCE so
+    # SQLite does not pick the merged_into index (every live story is in it, as NULL) and sort them all: MAX()
+    # did that, 60 ms at 200,000 stories.
+    live = func.coalesce(Story.merged_into, 0) == 0
+    return session.scalar(select(Story.updated_at).where(live).order_by(Story.updated_at.desc()).limit(1))
 
 
 def section_counts(session: Session) -> list[tuple[str, int]]:
@@ -600,13 +628,15 @@ def top_entities(session: Session, limit: int = 50) -> list[tuple[Entity, int]]:
     return [(entity, int(count)) for entity, count in session.execute(query)]
 
 
-def stories_lead_articles(session: Session, story_ids: Sequence[int]) -> list[Article]:
-    """Every original (non-duplicate) article of the given stories, oldest first."""
+def stories_lead_articles(session: Session, story_ids: Sequence[int], muted: Muted | None = None) -> list[Article]:
+    """Every original (non-duplicate) article of the given stories, oldest first, less what ``muted`` leaves out;
+    without their bodies, sentences and embeddings, which story cards never show."""
     if not story_ids:
         return []
     query = (
         select(Article)
-        .where(Article.story_id.in_(list(story_ids)), Article.duplicate_of_id.is_(None))
+        .options(defer(Article.text), defer(Article.sentences), defer(Article.embedding), defer(Article.quotes))
+        .where(Article.story_id.in_(list(story_ids)), Article.duplicate_of_id.is_(None), *mute_clauses(muted))
         .order_by(Article.published_at, Article.id)
     )
     return list(session.scalars(query))

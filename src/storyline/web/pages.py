@@ -18,7 +18,7 @@ from storyline.logs import get_logger
 from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article
-from storyline.web import views
+from storyline.web import reading, views
 from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, read_page, verify_csrf
 from storyline.web.templating import article_path
 from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
@@ -75,6 +75,8 @@ async def home_page(request: Request) -> Response:
 
 
 def render_home(request: Request, db: Session) -> Response:
+    if reading.reader(request) is not None:
+        return render(request, "for_you.html", **reading.for_you(request, db))
     return render(request, "home.html", feeds=alternate_feeds("/feeds/home", "Top stories"), **views.home(db))
 
 
@@ -89,7 +91,7 @@ def render_article(request: Request, lang: str, public_id: str, db: Session) -> 
         raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
     if lang != language_code(row.language):
         return RedirectResponse(article_path(row), status_code=301)
-    return render(request, "article.html", **article_context(db, row))
+    return render(request, "article.html", **article_context(db, row), **reading.opened_article(request, db, row))
 
 
 def article_context(db: Session, row: Article) -> dict:
@@ -216,6 +218,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
         comment_counts=counts,
         feeds=alternate_feeds(f"/feeds/story/{story_id}", story.title),
         lang=lang,
+        **reading.opened_story(request, db, story, coverage),
     )
 
 
@@ -229,7 +232,8 @@ def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Sessio
     entity = queries.get_entity(db, slug)
     if entity is None:
         raise not_found("No article carries that hashtag yet.")
-    articles, has_next = paged(lambda limit, offset: queries.entity_articles(db, entity.id, limit, offset), page)
+    muted = reading.muted_for(request, db)
+    articles, has_next = paged(lambda limit, offset: queries.entity_articles(db, entity.id, limit, offset, muted), page)
     return listing(
         request,
         db,
@@ -239,6 +243,7 @@ def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Sessio
         has_next,
         alternate_feeds(f"/feeds/hashtag/{slug}", f"#{entity.name}"),
         kind="hashtag",
+        target=slug,
     )
 
 
@@ -250,11 +255,21 @@ async def section_page(request: Request, lang: str, name: str, page: PageNumber 
 
 def render_section(request: Request, lang: str, name: str, page: int, db: Session) -> Response:
     check_language(lang)
-    articles, has_next = paged(lambda limit, offset: queries.latest_articles(db, limit, offset, section=name), page)
+    muted = reading.muted_for(request, db)
+    fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, section=name, muted=muted)  # noqa: E731
+    articles, has_next = paged(fetch, page)
     if not articles and page == 1:
         raise not_found("There is no such section, or it has no articles yet.")
     return listing(
-        request, db, name, articles, page, has_next, alternate_feeds(f"/feeds/section/{name}", name), kind="section"
+        request,
+        db,
+        name,
+        articles,
+        page,
+        has_next,
+        alternate_feeds(f"/feeds/section/{name}", name),
+        kind="section",
+        target=name,
     )
 
 
@@ -268,14 +283,15 @@ def render_source(request: Request, lang: str, slug: str, page: int, db: Session
     outlet = queries.get_outlet_by_slug(db, slug)
     if outlet is None:
         raise not_found("We know no outlet by that name.")
-    fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, outlet_id=outlet.id)  # noqa: E731
+    muted = reading.muted_for(request, db)
+    fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, outlet_id=outlet.id, muted=muted)  # noqa: E731
     articles, has_next = paged(fetch, page)
-    return listing(
-        request, db, outlet.name, articles, page, has_next, [], kind="source", homepage=safe_http_url(outlet.homepage)
-    )
+    homepage = safe_http_url(outlet.homepage)
+    return listing(request, db, outlet.name, articles, page, has_next, [], "source", slug, homepage)
 
 
-def listing(request, db, title, articles, page, has_next, feeds, kind, homepage=None) -> HTMLResponse:
+def listing(request, db, title, articles, page, has_next, feeds, kind, target, homepage=None) -> HTMLResponse:
+    """A list of articles; ``kind`` and ``target`` say what it lists, for a reader's Follow and Mute buttons."""
     counts = queries.comment_counts(db, [a.id for a in articles])
     return render(
         request,
@@ -288,6 +304,7 @@ def listing(request, db, title, articles, page, has_next, feeds, kind, homepage=
         kind=kind,
         homepage=homepage,
         comment_counts=counts,
+        **reading.listing_extras(request, db, kind, target, articles),
     )
 
 
@@ -321,6 +338,7 @@ def search_page(
     page: PageNumber = 1,
 ) -> HTMLResponse:
     outlet = queries.get_outlet_by_slug(db, source) if source else None
+    muted = reading.muted_for(request, db)
     since_day, until_day = parse_day(since), parse_day(until)
     articles, has_next = [], False
     if q.strip():
@@ -334,6 +352,7 @@ def search_page(
                 outlet_id=outlet.id if outlet else None,
                 since=day_start(since_day),
                 until=day_end(until_day),
+                muted=muted,
             ),
             page,
         )
@@ -351,6 +370,7 @@ def search_page(
         sections=[name for name, _ in queries.section_counts(db)],
         outlets=[outlet for outlet, _ in queries.list_outlets(db)],
         comment_counts=queries.comment_counts(db, [a.id for a in articles]),
+        **reading.search_extras(request, db, q),
     )
 
 

@@ -119,6 +119,8 @@ class RateLimits:
     # Feed administration: every form, and those that reach the network (add, poll, OPML import).
     admin_post_per_account: Limit = Limit(60, 60)
     admin_fetch_per_account: Limit = Limit(12, 60)
+    # Follow, mute, mark read, save: quick clicks are normal, a script's flood is not.
+    reader_forms_per_account: Limit = Limit(60, 60)
 
 
 class SlidingWindow:

@@ -110,7 +110,8 @@ def related_coverage(session: Session, article: Article) -> tuple[list[Coverage]
     return related, own
 
 
-def home(session: Session, now: datetime | None = None) -> dict:
+def front_page_stories(session: Session, now: datetime | None = None) -> list[Story]:
+    """The top stories of the last two days by breadth of coverage, topped up with the latest ones."""
     now = now or datetime.now(timezone.utc)
     # The window follows the newest story, so a quiet instance (or an old archive) still has a front page.
     newest = queries.newest_story_update(session) or now
@@ -118,7 +119,11 @@ def home(session: Session, now: datetime | None = None) -> dict:
     if len(stories) < TOP_STORIES:
         seen = {story.id for story in stories}
         stories += [s for s in queries.latest_stories(session, TOP_STORIES) if s.id not in seen]
-        stories = stories[:TOP_STORIES]
+    return stories[:TOP_STORIES]
+
+
+def home(session: Session, now: datetime | None = None) -> dict:
+    stories = front_page_stories(session, now)
     members = queries.stories_lead_articles(session, [story.id for story in stories])
     latest = queries.latest_articles(session, limit=LATEST)
     sections = [

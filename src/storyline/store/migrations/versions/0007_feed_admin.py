@@ -1,16 +1,16 @@
 """feeds: folders, pause, custom title, user agent, page mode, title rewrite; filter rules and the URLs they dropped
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 
-Self-contained: it only adds columns to ``feeds`` and one table, so it can be re-chained after any revision.
+It only adds columns to ``feeds`` and tables of its own.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
