@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,14 +55,23 @@ def _stored(database_url: str) -> tuple[int, int]:
     return total, distinct
 
 
-def _import(env: dict[str, str], corpus: Path) -> subprocess.Popen:
-    return subprocess.Popen(
+@contextmanager
+def _import(env: dict[str, str], corpus: Path) -> Iterator[subprocess.Popen]:
+    """A ``storyline import`` of the corpus, in its own process group, killed at the end if still running: no
+    import outlives its test, whatever assertion stops it."""
+    process = subprocess.Popen(
         [sys.executable, "-m", "storyline.cli", "import", str(corpus)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.mark.slow
@@ -70,18 +81,18 @@ def test_import_killed_midway_then_rerun_stores_each_article_once(tmp_path):
     database_url = f"sqlite:///{tmp_path / 'crash.db'}"
     env = dict(os.environ, STORYLINE_DATABASE_URL=database_url, HF_HUB_OFFLINE="1")
 
-    first = _import(env, corpus)
-    deadline = time.monotonic() + WAIT_LIMIT_S
-    while _stored(database_url)[0] < KILL_AFTER:
-        assert first.poll() is None, first.stderr.read().decode()[-2000:]
-        assert time.monotonic() < deadline, "the import made no progress"
-        time.sleep(0.5)
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait()
+    with _import(env, corpus) as first:
+        deadline = time.monotonic() + WAIT_LIMIT_S
+        while _stored(database_url)[0] < KILL_AFTER:
+            assert first.poll() is None, first.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the import made no progress"
+            time.sleep(0.5)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
     killed_at, _ = _stored(database_url)
     assert KILL_AFTER <= killed_at < LINES, "the kill came too late to test anything"
 
-    second = _import(env, corpus)
-    _, stderr = second.communicate(timeout=WAIT_LIMIT_S)
+    with _import(env, corpus) as second:
+        _, stderr = second.communicate(timeout=WAIT_LIMIT_S)
     assert second.returncode == 0, stderr.decode()[-2000:]
     assert _stored(database_url) == (LINES, LINES)
