@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
+import numpy as np
+
 from storyline import nlp
 
 BODY = (
@@ -109,3 +111,22 @@ def test_while_parser_processes_run_the_embedding_model_keeps_to_the_cores_they_
         ahead.submit(["More parser processes than cores."])
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_sentence_embeddings_are_cached_and_equal_to_fresh_ones(monkeypatch):
+    sentences = [
+        "The inquiry was announced on Monday.",
+        "Casey found the issue was avoided.",
+        "The inquiry was announced on Monday.",
+    ]
+    expected = nlp.embed(sentences)
+    embedded: list[str] = []
+    embed = nlp.embed
+    monkeypatch.setattr(nlp, "embed", lambda texts: embedded.extend(texts) or embed(texts))
+    monkeypatch.setattr(nlp, "_sentence_vectors", nlp.OrderedDict())
+    assert np.allclose(nlp.embed_sentences(sentences), expected, atol=1e-6)
+    assert np.allclose(nlp.embed_sentences(sentences[:2]), expected[:2], atol=1e-6)
+    assert embedded == sentences[:2], "each sentence is embedded once, and not again while it is cached"
+    monkeypatch.setattr(nlp, "SENTENCE_CACHE_SIZE", 1)
+    nlp.embed_sentences(["A third sentence."])
+    assert list(nlp._sentence_vectors) == ["A third sentence."]

@@ -63,6 +63,33 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
+# Sentences embedded recently: a story's analysis embeds its sample's sentences for the summary and again for
+# the outlet comparison, and the next analysis of a growing story embeds most of them once more.
+SENTENCE_CACHE_SIZE = 8192  # about 12 MB of vectors
+_sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+_sentence_lock = threading.Lock()
+
+
+def embed_sentences(texts: Sequence[str]) -> np.ndarray:
+    """``embed``, through a process-wide cache of the most recently embedded sentences."""
+    with _sentence_lock:
+        missing = list(dict.fromkeys(text for text in texts if text not in _sentence_vectors))
+    fresh = dict(zip(missing, embed(missing), strict=True))
+    with _sentence_lock:
+        for text, vector in fresh.items():
+            _sentence_vectors[text] = vector
+        rows = []
+        for text in texts:
+            vector = fresh.get(text)
+            if vector is None:
+                vector = _sentence_vectors[text]
+                _sentence_vectors.move_to_end(text)
+            rows.append(vector)
+        while len(_sentence_vectors) > SENTENCE_CACHE_SIZE:
+            _sentence_vectors.popitem(last=False)
+    return np.stack(rows) if rows else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
 # Bodies parsed recently, kept so that splitting, hashtags, quotes and figures of one batch share one parse.
 PARSE_CACHE_SIZE = 256

@@ -716,10 +716,10 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     story = queries.get_story(session, story_id)
     if story is None:
         return None
+    if story.analysis is not None and story.analysis_article_count == queries.story_counts(session, story_id)[0]:
+        return story.analysis  # a page view of a big story must not read its every article to learn this
     members = queries.story_articles_outline(session, story_id)
     rows = [row for row in members if row.duplicate_of_id is None]
-    if story.analysis is not None and story.analysis_article_count == len(rows):
-        return story.analysis
     embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in rows] if all_embedded(rows) else None
     # Every article's names and quotes, but the bodies of the sample alone: a story of 10,000 articles no
     # longer holds 10,000 bodies in memory.

@@ -52,7 +52,7 @@ def exclusive_scores(articles: Sequence[Article]) -> dict[str, list[tuple[float,
     rows = [row for row, (article, i) in enumerate(sentences) if len(article.sentences[i].split()) >= MIN_WORDS]
     if not rows:
         return {}
-    vectors = nlp.embed([sentences[row][0].sentences[sentences[row][1]] for row in rows])
+    vectors = nlp.embed_sentences([sentences[row][0].sentences[sentences[row][1]] for row in rows])
     similarity = vectors @ vectors.T
     headlines = dict(zip((a.key for a in articles), nlp.embed([a.title for a in articles]), strict=True))
     outlet_of = np.array([sentences[row][0].source for row in rows])

@@ -227,7 +227,7 @@ def summarize_story(articles: list[Article]) -> list[Citation]:
                 relevance.append(float(scores[index]))
     if not candidates:
         return []
-    vectors = nlp.embed([articles[a].sentences[s] for a, s in candidates])
+    vectors = nlp.embed_sentences([articles[a].sentences[s] for a, s in candidates])
     centre = vectors.mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
     positions = np.array([index for _, index in candidates], dtype=np.float64)

@@ -360,12 +360,18 @@ def upsert_story(session: Session, story_id: int, title: str, published: datetim
     return story
 
 
-def refresh_story_counts(session: Session, story_id: int) -> None:
+def story_counts(session: Session, story_id: int) -> tuple[int, int]:
+    """(articles, outlets) of the story, syndicated copies not counted."""
     articles, outlets = session.execute(
         select(func.count(Article.id), func.count(func.distinct(Article.outlet_id))).where(
             Article.story_id == story_id, Article.duplicate_of_id.is_(None)
         )
     ).one()
+    return int(articles), int(outlets)
+
+
+def refresh_story_counts(session: Session, story_id: int) -> None:
+    articles, outlets = story_counts(session, story_id)
     session.execute(update(Story).where(Story.id == story_id).values(article_count=articles, outlet_count=outlets))
 
 
