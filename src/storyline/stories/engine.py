@@ -165,6 +165,19 @@ class Arrival:
     published: datetime
 
 
+def nearby(
+    index: Index, by_entity: dict[str, dict[int, None]], arrival: Arrival, neighbours: int, per_entity: int
+) -> set[int]:
+    """Ids of the stories an arrival is judged against: the ``neighbours`` nearest means in ``index``, and the
+    ``per_entity`` most recently active stories for each entity it names."""
+    found: set[int] = set()
+    if len(index):
+        found.update(int(key) for key in index.search(arrival.embedding, min(neighbours, len(index))).keys)
+    for slug in arrival.entities:
+        found.update(islice(reversed(by_entity.get(slug, {})), per_entity))
+    return found
+
+
 class StoryEngine:
     """Places articles into stories online; see the module docstring."""
 
@@ -312,13 +325,7 @@ class StoryEngine:
         self._retire(self.clock)
 
     def _candidates(self, arrival: Arrival) -> set[int]:
-        found: set[int] = set()
-        if len(self._index):
-            matches = self._index.search(arrival.embedding, min(self.config.neighbours, len(self._index)))
-            found.update(int(key) for key in matches.keys)
-        for slug in arrival.entities:
-            found.update(islice(reversed(self._by_entity.get(slug, {})), self.config.entity_candidates))
-        return found
+        return nearby(self._index, self._by_entity, arrival, self.config.neighbours, self.config.entity_candidates)
 
     def _best_story(self, arrival: Arrival) -> tuple[int | None, Evidence | None]:
         best_id, best, best_features = None, self.model.threshold, None
@@ -473,10 +480,5 @@ class Dormant:
             self.wake(oldest.id)
 
     def candidates(self, arrival: Arrival, neighbours: int, per_entity: int) -> list[Story]:
-        found: dict[int, None] = {}
-        if len(self._index):
-            matches = self._index.search(arrival.embedding, min(neighbours, len(self._index)))
-            found.update((int(key), None) for key in matches.keys)
-        for slug in arrival.entities:
-            found.update((story_id, None) for story_id in islice(reversed(self._by_entity.get(slug, {})), per_entity))
-        return [self._stories[story_id] for story_id in found]
+        found = nearby(self._index, self._by_entity, arrival, neighbours, per_entity)
+        return [self._stories[story_id] for story_id in sorted(found)]
