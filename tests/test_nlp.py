@@ -6,6 +6,7 @@ from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
+import pytest
 
 from storyline import nlp
 
@@ -130,3 +131,11 @@ def test_sentence_embeddings_are_cached_and_equal_to_fresh_ones(monkeypatch):
     monkeypatch.setattr(nlp, "SENTENCE_CACHE_SIZE", 1)
     nlp.embed_sentences(["A third sentence."])
     assert list(nlp._sentence_vectors) == ["A third sentence."]
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [("en", "en"), ("en-GB", "en"), ("EN_us", "en"), ("fr", "fr"), ("zh-Hant-TW", "zh"), ("", "en"), (None, "en")],
+)
+def test_primary_language_drops_the_region(tag, language):
+    assert nlp.primary_language(tag) == language

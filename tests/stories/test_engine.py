@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from storyline.evals.clustering import apply_refinement
+from storyline import nlp
 from storyline.nlp import EMBEDDING_DIM
+from storyline.stories.bridge import Bridge, BridgeConfig
 from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
@@ -238,3 +240,65 @@ def test_a_retired_story_is_rejoined_on_strong_evidence(seed_items, make_items, 
     assert (placement.evidence is not None and placement.evidence.rejoined) is rejoins
     if rejoins:
         assert engine.story(placement.story_id).size == len(seed_items) + 1
+
+
+class FakeBridge:
+    """A multilingual encoder whose vectors are given by text: what the bridge sees of each article."""
+
+    def __init__(self, vectors: dict[str, np.ndarray] | None = None) -> None:
+        self.vectors = vectors or {}
+        self.encoded: list[str] = []
+
+    def __call__(self, texts):
+        self.encoded.extend(texts)
+        return np.stack([self.vectors[text] for text in texts])
+
+
+def english_story(engine: StoryEngine) -> int:
+    return story_of_burst(engine, 3, timedelta(minutes=20))
+
+
+def test_an_english_only_deployment_never_loads_the_multilingual_encoder():
+    def refuse(texts):
+        raise AssertionError(f"the bridge embedded {texts!r}")
+
+    engine = StoryEngine(bridge=Bridge(refuse))
+    story = english_story(engine)
+    follow_up = subject_item("follow-up", SUBJECT_START + timedelta(hours=1), 0.9, FOLLOW_UP_TITLE)
+    assert engine.add(replace(follow_up, language="en")).story_id == story
+
+
+@pytest.mark.parametrize(
+    ("bridge_similarity", "joins"),
+    [
+        (0.90, True),  # e5 reads the French report as the same event
+        (0.75, False),  # ... or as an unrelated one: MiniLM's high cosine to the English text counts for nothing
+    ],
+)
+def test_a_report_in_another_language_is_judged_through_the_bridge(bridge_similarity, joins):
+    french_title = "Le pont du port rouvre après de longs travaux"
+    vectors = {nlp.lead_text(title, title): subject_vector(1.0) for title in BURST_TITLES}
+    vectors[nlp.lead_text(french_title, french_title)] = subject_vector(bridge_similarity)
+    encoder = FakeBridge(vectors)
+    engine = StoryEngine(bridge=Bridge(encoder))
+    story = english_story(engine)
+    french = replace(subject_item("french", SUBJECT_START + timedelta(hours=1), 1.0, french_title), language="fr")
+    assert (engine.add(french).story_id == story) is joins
+    # the French article and at most ``members`` English ones were embedded, each once
+    assert len(encoder.encoded) == len(set(encoder.encoded)) <= 1 + BridgeConfig().members
+
+
+def test_a_mixed_story_weighs_each_language_by_its_members():
+    """An English article reaching a story of two English members and one French one: MiniLM against the
+    English two, the bridge against the French one, weighted two to one."""
+    french_title = "Le pont du port rouvre après de longs travaux"
+    vectors = {nlp.lead_text(title, title): subject_vector(1.0) for title in BURST_TITLES + [FOLLOW_UP_TITLE]}
+    vectors[nlp.lead_text(french_title, french_title)] = subject_vector(1.0)
+    engine = StoryEngine(bridge=Bridge(FakeBridge(vectors)))
+    story = story_of_burst(engine, 2, timedelta(minutes=20))
+    french = replace(subject_item("french", SUBJECT_START + timedelta(hours=1), 1.0, french_title), language="fr")
+    assert engine.add(french).story_id == story
+    arrival = engine.arrival(subject_item("late", SUBJECT_START + timedelta(hours=2), 0.8, FOLLOW_UP_TITLE))
+    cosine = engine.features(arrival, engine.story(story)).cosine
+    bridged = BridgeConfig().scale * 1.0 + BridgeConfig().offset
+    assert cosine == pytest.approx((2 * 0.8 + bridged) / 3, abs=1e-5)

@@ -40,7 +40,6 @@ SECTIONS = (
 MODELS = Path(__file__).parent / "models"
 WEIGHTS_PATH = MODELS / "sections.npz"
 EXAMPLES_PATH = MODELS / "section_examples.json"
-LEAD_CHARS = 400  # the same lead the pipeline embeds for story grouping
 
 
 class LinearModel(NamedTuple):
@@ -49,13 +48,9 @@ class LinearModel(NamedTuple):
     labels: tuple[str, ...]
 
 
-def lead_text(title: str, text: str) -> str:
-    return f"{title}. {text[:LEAD_CHARS]}"
-
-
 def classify(article: Article, embedding: np.ndarray | None) -> str:
     if embedding is None:
-        embedding = nlp.embed([lead_text(article.title, article.text)])[0]
+        embedding = nlp.embed([nlp.lead_text(article.title, article.text)])[0]
     model = load_model()
     scores = model.weights @ np.asarray(embedding, dtype=np.float32) + model.bias
     return model.labels[int(np.argmax(scores))]

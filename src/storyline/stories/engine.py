@@ -26,8 +26,9 @@ import numpy as np
 from usearch.index import Index
 
 from storyline.logs import get_logger
-from storyline.nlp import EMBEDDING_DIM
+from storyline.nlp import EMBEDDING_DIM, lead_text
 from storyline.stories import lexical
+from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
 from storyline.stories.placement import PairFeatures, PlacementModel, bundled_model
 
@@ -44,6 +45,7 @@ class StoryItem:
     published: datetime
     embedding: np.ndarray
     entities: list[str] = field(default_factory=list)
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,8 @@ class Member:
     embedding: np.ndarray  # unit length
     entities: frozenset[str]
     terms: frozenset[str] = frozenset()
+    language: str = "en"
+    lead: str = ""  # title and lead, for the cross-language bridge
 
 
 @dataclass(slots=True)
@@ -121,6 +125,10 @@ class Story:
     members: list[Member]
     retires_at: datetime
     terms: Counter[str] = field(default_factory=Counter)  # word -> how many members use it
+    languages: Counter[str] = field(default_factory=Counter)  # language -> how many members are in it
+    # Sum of member embeddings by language, kept once a story holds two: an article is compared by MiniLM with
+    # the members in its own language only, and through the bridge with the others.
+    totals_by_language: dict[str, np.ndarray] = field(default_factory=dict)
     # Changes whenever the members do, and no two states of any story in this process share one: while a
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
@@ -129,6 +137,16 @@ class Story:
         """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
         article mentions in passing."""
         return {slug for slug, members in self.entities.items() if members >= share * self.size}
+
+    def count_language(self, member: Member) -> None:
+        """Counts the language of ``member``, which has just joined; keeps the sums by language once there are two."""
+        self.languages[member.language] += 1
+        if len(self.languages) == 1:
+            return
+        for counted in self.members if not self.totals_by_language else [member]:
+            self.totals_by_language[counted.language] = (
+                self.totals_by_language.get(counted.language, 0) + counted.embedding
+            )
 
     def opening(self) -> Member:
         """The earliest member: the one the story is titled after."""
@@ -163,6 +181,9 @@ class Arrival:
     entities: frozenset[str]
     terms: frozenset[str]
     published: datetime
+    key: str = ""
+    language: str = "en"
+    lead: str = ""
 
 
 def nearby(
@@ -182,10 +203,15 @@ class StoryEngine:
     """Places articles into stories online; see the module docstring."""
 
     def __init__(
-        self, next_story_id: int = 1, config: EngineConfig | None = None, model: PlacementModel | None = None
+        self,
+        next_story_id: int = 1,
+        config: EngineConfig | None = None,
+        model: PlacementModel | None = None,
+        bridge: Bridge | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self.model = model or bundled_model()
+        self.bridge = bridge or Bridge()
         self.next_story_id = next_story_id
         self.clock: datetime | None = None  # latest item time seen
         self._stories: dict[int, Story] = {}
@@ -229,7 +255,15 @@ class StoryEngine:
         self._term_frequencies.add(arrival.terms)
         self._entity_frequencies.add(arrival.entities)
         member = Member(
-            item.key, item.title, item.source, item.published, arrival.embedding, arrival.entities, arrival.terms
+            item.key,
+            item.title,
+            item.source,
+            item.published,
+            arrival.embedding,
+            arrival.entities,
+            arrival.terms,
+            arrival.language,
+            arrival.lead,
         )
         self._join(story_id, member)
         return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of, evidence=evidence)
@@ -242,7 +276,13 @@ class StoryEngine:
     @staticmethod
     def arrival(item: StoryItem) -> Arrival:
         return Arrival(
-            unit(item.embedding), frozenset(item.entities), lexical.terms(item.title, item.text), item.published
+            unit(item.embedding),
+            frozenset(item.entities),
+            lexical.terms(item.title, item.text),
+            item.published,
+            item.key,
+            item.language,
+            lead_text(item.title, item.text),
         )
 
     def candidate_features(self, arrival: Arrival) -> list[tuple[int, PairFeatures]]:
@@ -255,7 +295,7 @@ class StoryEngine:
             arrival.entities, story.entities, story.size, self._entity_frequencies
         )
         return PairFeatures(
-            cosine=float(np.dot(arrival.embedding, story.centroid())),
+            cosine=self._cosine(arrival, story),
             terms_share=terms_share,
             terms_any=terms_any,
             entities_share=entities_share,
@@ -265,6 +305,22 @@ class StoryEngine:
             pace=story.pace(self.config),
             size=story.size,
         )
+
+    def _cosine(self, arrival: Arrival, story: Story) -> float:
+        """How alike the article reads to the story: by MiniLM within one language; where the story holds
+        members in other languages, a mean weighted by members of MiniLM's cosine to those in the article's
+        language and the bridge's to the others."""
+        same = story.languages.get(arrival.language, 0)
+        if same == story.size:
+            return float(np.dot(arrival.embedding, story.centroid()))
+        others = islice(
+            (m for m in reversed(story.members) if m.language != arrival.language), self.bridge.config.members
+        )
+        bridged = self.bridge.cosine(arrival.key, arrival.lead, {member.key: member.lead for member in others})
+        if not same:
+            return bridged
+        own = float(np.dot(arrival.embedding, unit(story.totals_by_language[arrival.language])))
+        return (same * own + (story.size - same) * bridged) / story.size
 
     def withdraw(self, key: str) -> None:
         """Takes back the placement of an article the database refused to store, as if it had never arrived:
@@ -391,6 +447,7 @@ class StoryEngine:
         story.members.append(member)
         story.entities.update(member.entities)
         story.terms.update(member.terms)
+        story.count_language(member)
         story.version = next(_VERSIONS)
         self._index.add(story_id, story.centroid())
         for slug in member.entities:

@@ -31,7 +31,7 @@ def train(data_dir: Path, output: Path = sections.WEIGHTS_PATH) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     items = [item for item in read_bbc(data_dir) if item.label in BBC_SECTIONS]
-    bbc_x = nlp.embed([sections.lead_text(item.title, item.body) for item in items])
+    bbc_x = nlp.embed([nlp.lead_text(item.title, item.body) for item in items])
     bbc_y = np.array([BBC_SECTIONS[item.label] for item in items])
     example_texts, example_labels = sections.example_rows()
     example_x, example_y = nlp.embed(example_texts), np.array(example_labels)
