@@ -6,15 +6,27 @@ from storyline.alerts import developments as dev
 
 ANALYSIS = {
     "summary_citations": [{"article_id": "a1", "sentence": 0, "text": "Casey published her review.", "source": "BBC"}],
-    "exclusives": {"Sky News": [{"article_id": "s1", "sentence": 2, "text": "The word was tippexed out.", "source": "Sky News"}]},
+    "exclusives": {
+        "Sky News": [{"article_id": "s1", "sentence": 2, "text": "The word was tippexed out.", "source": "Sky News"}]
+    },
     "figures": [
-        {"counts": "cases", "disagree": True, "values": [
-            {"value": 800, "text": "800", "source": "BBC", "article_key": "a1", "sentence": 1},
-            {"value": 1000, "text": "1,000", "source": "Sky News", "article_key": "s1", "sentence": 3},
-        ]},
+        {
+            "counts": "cases",
+            "disagree": True,
+            "values": [
+                {"value": 800, "text": "800", "source": "BBC", "article_key": "a1", "sentence": 1},
+                {"value": 1000, "text": "1,000", "source": "Sky News", "article_key": "s1", "sentence": 3},
+            ],
+        },
     ],
-    "quotes": [{"text": "We will act", "speaker": "Yvette Cooper", "speaker_slug": "yvette-cooper",
-                "first": {"article_id": "a1", "sentence": 4, "text": "We will act, she said.", "source": "BBC"}}],
+    "quotes": [
+        {
+            "text": "We will act",
+            "speaker": "Yvette Cooper",
+            "speaker_slug": "yvette-cooper",
+            "first": {"article_id": "a1", "sentence": 4, "text": "We will act, she said.", "source": "BBC"},
+        }
+    ],
 }
 BEFORE = dev.StoryState("Review", 3, outlets=("BBC",), alerted_article_count=3)
 
@@ -46,7 +58,11 @@ def test_each_change_is_named_with_what_backs_it():
         ("new_quote", "Yvette Cooper: “We will act”"),
     ]
     outlet = next(f for f in found if f.kind == "new_outlet")
-    assert outlet.detail == {"anchor": "#comparison-heading", "cites": ANALYSIS["exclusives"]["Sky News"], "outlet": "Sky News"}
+    assert outlet.detail == {
+        "anchor": "#comparison-heading",
+        "cites": ANALYSIS["exclusives"]["Sky News"],
+        "outlet": "Sky News",
+    }
     quote = next(f for f in found if f.kind == "new_quote")
     assert quote.detail["speaker_slug"] == "yvette-cooper"
 

@@ -6,9 +6,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from storyline.alerts.throttle import ReaderLimits, Verdict, decide, digest_due_at, in_quiet_hours, local_day_start
+from storyline.alerts.throttle import (
+    ReaderLimits,
+    Verdict,
+    checked_time_zone,
+    decide,
+    digest_due_at,
+    in_quiet_hours,
+    local_day_start,
+)
 from storyline.errors import InputError
-from storyline.alerts.throttle import checked_time_zone
 
 UTC = timezone.utc
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)  # a Wednesday; London is on BST (UTC+1)
@@ -39,7 +46,14 @@ def test_decide(now, limits, last_sent, sent_today, verdict):
 
 @pytest.mark.parametrize(
     ("start", "end", "hour", "quiet"),
-    [(None, None, 3, False), (9, 17, 12, True), (9, 17, 17, False), (23, 6, 0, True), (23, 6, 22, False), (5, 5, 5, False)],
+    [
+        (None, None, 3, False),
+        (9, 17, 12, True),
+        (9, 17, 17, False),
+        (23, 6, 0, True),
+        (23, 6, 22, False),
+        (5, 5, 5, False),
+    ],
 )
 def test_quiet_hours_in_utc(start, end, hour, quiet):
     limits = ReaderLimits(quiet_start=start, quiet_end=end)
@@ -50,7 +64,12 @@ def test_quiet_hours_in_utc(start, end, hour, quiet):
     ("last", "first_waiting", "limits", "due"),
     [
         # daily at 08:00 in Tokyo (UTC+9): 23:00 UTC the day before
-        (None, datetime(2026, 6, 10, 12, tzinfo=UTC), ReaderLimits(time_zone="Asia/Tokyo"), datetime(2026, 6, 10, 23, tzinfo=UTC)),
+        (
+            None,
+            datetime(2026, 6, 10, 12, tzinfo=UTC),
+            ReaderLimits(time_zone="Asia/Tokyo"),
+            datetime(2026, 6, 10, 23, tzinfo=UTC),
+        ),
         # the next digest after one just sent is a day later
         (
             datetime(2026, 6, 10, 8, 0, 5, tzinfo=UTC),

@@ -10,14 +10,13 @@ import hmac
 import http.server
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email import policy
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from ..conftest import make_settings
 from storyline.alerts import detect
 from storyline.alerts.delivery import deliver_due
 from storyline.alerts.setup import create_reader, follow_page
@@ -28,6 +27,8 @@ from storyline.store import alerts as store
 from storyline.store import community, queries, transaction
 from storyline.store.models import Alert, AlertChannel, AlertDelivery, Development, utcnow
 from storyline.web.app import create_app
+
+from ..conftest import make_settings
 from .conftest import add_coverage, free_port, store_batch
 
 SEED_STORY = 1
@@ -282,7 +283,9 @@ def test_a_killed_worker_loses_nothing_and_failures_disable_a_webhook(wired, clo
 def test_the_ssrf_guard_refuses_private_webhooks(wired, clock):
     runtime, inbox, receiver = wired
     T0, _ = clock
-    guarded = Runtime(runtime.settings.model_copy(update={"allow_private_hosts": False}), runtime.engine, runtime.sessions)
+    guarded = Runtime(
+        runtime.settings.model_copy(update={"allow_private_hosts": False}), runtime.engine, runtime.sessions
+    )
     report = deliver_due(guarded, T0)
     assert report.failed == 2  # the webhook and the ntfy push, both on 127.0.0.1
     with transaction(runtime.sessions) as session:

@@ -118,7 +118,9 @@ def send_queued(runtime, fetcher: Fetcher, now: datetime, report: DeliveryReport
             delivery = store.get_delivery(session, delivery_id)
             assert delivery is not None
             channel = delivery.channel
-            message = build_message(session, runtime.settings, store.alerts_by_ids(session, delivery.alert_ids), delivery.digest)
+            message = build_message(
+                session, runtime.settings, store.alerts_by_ids(session, delivery.alert_ids), delivery.digest
+            )
             attempts, key = delivery.attempts, delivery.key
         try:
             send(runtime.settings, fetcher, channel, message, key)

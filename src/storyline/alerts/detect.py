@@ -30,23 +30,27 @@ def story_refreshed(session: Session, story: Story, now: datetime | None = None)
     after = dev.story_state(story.title, story.article_count, [name for name, _ in outlets], story.analysis, absorbed)
     snapshot = store.get_snapshot(session, story.id)
     before = dev.StoryState.from_json(snapshot.state) if snapshot else None
-    found = [] if before is None and story.created_at < now - NEW_STORY_WINDOW else dev.developments(
-        before, after, story.analysis
+    found = (
+        []
+        if before is None and story.created_at < now - NEW_STORY_WINDOW
+        else dev.developments(before, after, story.analysis)
     )
     store.save_snapshot(session, story.id, dev.next_state(before, after, found).to_json(), now)
     rows = [store.add_development(session, story.id, f.kind, f.headline, f.detail, now) for f in found]
     if rows:
         hashtags = [tag["slug"] for tag in (story.analysis or {}).get("hashtags") or []]
         follows = store.concerned_follows(
-            session, [story.id, *absorbed], hashtags, [slug for _, slug in outlets], store.story_sections(session, story.id)
+            session,
+            [story.id, *absorbed],
+            hashtags,
+            [slug for _, slug in outlets],
+            store.story_sections(session, story.id),
         )
         raise_alerts(session, rows, follows)
     return rows
 
 
-def raise_alerts(
-    session: Session, rows: list[Development], follows: list[tuple[Follow, FollowAlert | None]]
-) -> None:
+def raise_alerts(session: Session, rows: list[Development], follows: list[tuple[Follow, FollowAlert | None]]) -> None:
     """An alert a reader and development, through the reader's first follow that wants it; an instant follow
     wins over a digest one."""
     for row in rows:

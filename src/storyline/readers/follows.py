@@ -74,7 +74,10 @@ def follow_of_page(path: str) -> tuple[str, str]:
     if len(parts) == 3 and parts[1] in PAGE_KINDS:
         kind = PAGE_KINDS[parts[1]]
         return kind, clean_target(kind, unquote(parts[2]))
-    raise InputError("not a page one can follow (/en/hashtag/..., /en/source/..., /en/section/..., /en/story/...)", subject=path[:200])
+    raise InputError(
+        "not a page one can follow (/en/hashtag/..., /en/source/..., /en/section/..., /en/story/...)",
+        subject=path[:200],
+    )
 
 
 def follow_scope(follow_id: int) -> str:

@@ -3,7 +3,7 @@ their deliveries. One short function a query; callers own the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -223,18 +223,6 @@ def alerts_by_ids(session: Session, alert_ids: Sequence[int]) -> list[Alert]:
     return list(session.scalars(select(Alert).where(Alert.id.in_(list(alert_ids))).order_by(Alert.id)))
 
 
-def follow_developments(session: Session, follow_id: int, limit: int) -> list[Development]:
-    """The developments a follow raised, newest first (its Atom feed's entries)."""
-    query = (
-        select(Development)
-        .join(Alert, Alert.development_id == Development.id)
-        .where(Alert.follow_id == follow_id)
-        .order_by(Development.created_at.desc(), Development.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
 # Deliveries ------------------------------------------------------------------------------------------
 
 
@@ -303,7 +291,3 @@ def delivery_failed(session: Session, delivery_id: int, error: str, retry_at: da
     else:
         values["next_try_at"] = retry_at
     session.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id).values(**values))
-
-
-def deliveries_with_keys(session: Session, keys: Iterable[str]) -> list[AlertDelivery]:
-    return list(session.scalars(select(AlertDelivery).where(AlertDelivery.key.in_(list(keys)))))
