@@ -313,3 +313,25 @@ def test_the_unsubscribe_link_works_without_login(wired, clock):
         assert session.scalar(select(AlertChannel).where(AlertChannel.kind == "email")).disabled_reason
     report = deliver_due(runtime, digest_at)
     assert report.digests == 1 and len(inbox.messages) == 1  # the digest went to the push and webhook only
+
+
+def test_the_follows_private_feed_carries_the_developments(wired):
+    import feedparser
+    from fastapi.testclient import TestClient
+
+    from storyline.store.models import Follow
+
+    runtime, inbox, receiver = wired
+    headlines = {headline for _, headline in developments_of(runtime)}
+    with transaction(runtime.sessions) as session:
+        (follow,) = session.scalars(select(Follow))
+    with TestClient(create_app(runtime)) as client:
+        atom = client.get(f"/feeds/private/{follow.id}/{follow.feed_token}.atom")
+        assert atom.status_code == 200
+        entries = [e for e in feedparser.parse(atom.content).entries if "development" in e.id]
+        as_json = client.get(f"/feeds/private/{follow.id}/{follow.feed_token}.json").json()
+    assert {entry.title for entry in entries} == headlines
+    assert all(entry.link.startswith(f"http://testserver/en/story/{SEED_STORY}") for entry in entries)
+    outlet = next(entry for entry in entries if entry.title.startswith(NEW_OUTLET))
+    assert outlet.link == f"http://testserver/en/story/{SEED_STORY}#comparison-heading"
+    assert {item["title"] for item in as_json["items"] if "development" in item["tags"]} == headlines

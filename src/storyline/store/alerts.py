@@ -223,6 +223,18 @@ def alerts_by_ids(session: Session, alert_ids: Sequence[int]) -> list[Alert]:
     return list(session.scalars(select(Alert).where(Alert.id.in_(list(alert_ids))).order_by(Alert.id)))
 
 
+def follow_developments(session: Session, follow_id: int, limit: int) -> list[Development]:
+    """The developments a follow raised alerts for, newest first (entries of its private feed)."""
+    query = (
+        select(Development)
+        .join(Alert, Alert.development_id == Development.id)
+        .where(Alert.follow_id == follow_id)
+        .order_by(Development.created_at.desc(), Development.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 # Deliveries ------------------------------------------------------------------------------------------
 
 
