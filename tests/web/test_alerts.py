@@ -25,7 +25,7 @@ from storyline.pipeline import refresh_story_analysis
 from storyline.runtime import Runtime
 from storyline.store import alerts as store
 from storyline.store import community, queries, transaction
-from storyline.store.models import Alert, AlertChannel, AlertDelivery, Development, utcnow
+from storyline.store.models import Alert, AlertChannel, AlertDelivery, Development, FollowAlert, utcnow
 from storyline.web.app import create_app
 
 from ..conftest import make_settings
@@ -200,6 +200,9 @@ def test_instant_alert_then_digest_through_every_channel(wired, clock):
     assert alert["Subject"] == headline
     assert headline in text and f"https://news.example/en/story/{SEED_STORY}" in text
     assert f'href="https://news.example/en/story/{SEED_STORY}' in html
+    summary = analysis(runtime)["summary_citations"][0]  # each alert carries the story's summary, cited
+    assert summary["text"] in text
+    assert f"https://news.example/en/article/{summary['article_id']}#s{summary['sentence']}" in html
     unsubscribe = str(alert["List-Unsubscribe"]).strip()  # a long address is folded onto the next line
     assert unsubscribe.startswith("<https://news.example/alerts/unsubscribe/") and unsubscribe.endswith(">")
     assert alert["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -335,3 +338,41 @@ def test_the_follows_private_feed_carries_the_developments(wired):
     outlet = next(entry for entry in entries if entry.title.startswith(NEW_OUTLET))
     assert outlet.link == f"http://testserver/en/story/{SEED_STORY}#comparison-heading"
     assert {item["title"] for item in as_json["items"] if "development" in item["tags"]} == headlines
+
+
+def test_a_digest_follow_waits_for_the_digest(wired, clock):
+    runtime, inbox, receiver = wired
+    start, digest_at = clock
+    with transaction(runtime.sessions) as session:
+        session.execute(FollowAlert.__table__.update().values(mode="digest"))
+        session.execute(Alert.__table__.update().values(mode="digest"))
+    report = deliver_due(runtime, start)
+    assert (report.sent_now, report.held, report.delivered) == (0, 0, 0) and inbox.messages == []
+    report = deliver_due(runtime, digest_at)
+    assert (report.digests, report.delivered) == (1, 3)
+    assert inbox.messages[0]["Subject"] == f"Your Storyline digest: {len(developments_of(runtime))} developments"
+
+
+def test_send_a_test_shows_why_it_failed_and_forms_need_the_csrf_token(wired, forms):
+    from fastapi.testclient import TestClient
+
+    runtime, inbox, receiver = wired
+    receiver.status = 500
+    with TestClient(create_app(runtime)) as client:
+        forms.login(client, "ann", "a long password")
+        page = client.get("/settings/alerts")
+        token = forms.csrf(page.text)
+        with transaction(runtime.sessions) as session:
+            hook = session.scalar(select(AlertChannel).where(AlertChannel.kind == "webhook"))
+        failed = client.post(f"/settings/alerts/channels/{hook.id}/test", data={"csrf_token": token})
+        assert failed.status_code == 502 and "The test did not go out" in failed.text and "HTTP 500" in failed.text
+        receiver.status = 200
+        sent = client.post(f"/settings/alerts/channels/{hook.id}/test", data={"csrf_token": token})
+        assert sent.status_code == 200 and f"Test sent to webhook channel {hook.id}" in sent.text
+        assert len(inbox.messages) == 0 and len(posts_to(receiver, "/hook")) == 2
+        forged = client.post("/settings/alerts", data={"time_zone": "UTC", "digest_hour": "9"})
+        assert forged.status_code in (400, 403)
+        refused = client.post(
+            "/settings/alerts", data={"time_zone": "Mars/Base", "digest_hour": "9", "csrf_token": token}
+        )
+        assert refused.status_code == 400

@@ -144,8 +144,8 @@ def failed(runtime, delivery_id: int, channel: AlertChannel, attempts: int, erro
 
 
 def build_message(session: Session, settings: Settings, alerts: list[Alert], digest: bool) -> messages.Message:
-    titles = reader_store.story_titles(session, {alert.story_id for alert in alerts})
-    return messages.message(messages.items(settings, alerts, titles), digest)
+    stories = reader_store.stories_by_ids(session, sorted({alert.story_id for alert in alerts}))
+    return messages.message(messages.items(settings, alerts, {story.id: story for story in stories}), digest)
 
 
 def send(settings: Settings, fetcher: Fetcher, channel: AlertChannel, message: messages.Message, key: str) -> None:

@@ -9,8 +9,9 @@ from functools import lru_cache
 import jinja2
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from storyline.alerts.developments import summary_cites
 from storyline.config import Settings
-from storyline.store.models import Alert
+from storyline.store.models import Alert, Story
 from storyline.web.security import secret_key
 
 PUSH_BODY_CHARS = 1000
@@ -32,7 +33,8 @@ class Item:
     story_id: int
     story_title: str
     url: str
-    cites: tuple[Cite, ...]
+    cites: tuple[Cite, ...]  # the lines that back the development
+    summary: tuple[Cite, ...] = ()  # the story's summary as it stands, each line with its source
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,32 @@ class Message:
     digest: bool
 
 
-def items(settings: Settings, alerts: list[Alert], titles: dict[int, str]) -> tuple[Item, ...]:
-    """The alerts' developments, with links into the site."""
+def cited(base: str, cites: list[dict]) -> tuple[Cite, ...]:
+    return tuple(
+        Cite(cite["text"], cite.get("source") or "", f"{base}/en/article/{cite['article_id']}#s{cite['sentence']}")
+        for cite in cites
+    )
+
+
+def items(settings: Settings, alerts: list[Alert], stories: dict[int, Story]) -> tuple[Item, ...]:
+    """The alerts' developments, with links into the site and their stories' summaries."""
     base = settings.site_url
     out = []
     for alert in alerts:
         development = alert.development
-        cites = tuple(
-            Cite(cite["text"], cite.get("source") or "", f"{base}/en/article/{cite['article_id']}#s{cite['sentence']}")
-            for cite in development.detail.get("cites") or []
+        story = stories.get(development.story_id)
+        summary = summary_cites((story.analysis if story else None) or {})
+        out.append(
+            Item(
+                kind=development.kind,
+                headline=development.headline,
+                story_id=development.story_id,
+                story_title=story.title if story else "",
+                url=f"{base}/en/story/{development.story_id}{development.detail.get('anchor') or ''}",
+                cites=cited(base, development.detail.get("cites") or []),
+                summary=cited(base, summary),
+            )
         )
-        url = f"{base}/en/story/{development.story_id}{development.detail.get('anchor') or ''}"
-        title = titles.get(development.story_id, "")
-        out.append(Item(development.kind, development.headline, development.story_id, title, url, cites))
     return tuple(out)
 
 
