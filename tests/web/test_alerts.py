@@ -25,7 +25,16 @@ from storyline.pipeline import refresh_story_analysis
 from storyline.runtime import Runtime
 from storyline.store import alerts as store
 from storyline.store import community, queries, transaction
-from storyline.store.models import Alert, AlertChannel, AlertDelivery, Development, FollowAlert, utcnow
+from storyline.store.models import (
+    Alert,
+    AlertChannel,
+    AlertDelivery,
+    Development,
+    Follow,
+    FollowAlert,
+    StorySnapshot,
+    utcnow,
+)
 from storyline.web.app import create_app
 
 from ..conftest import make_settings
@@ -322,8 +331,6 @@ def test_the_follows_private_feed_carries_the_developments(wired):
     import feedparser
     from fastapi.testclient import TestClient
 
-    from storyline.store.models import Follow
-
     runtime, inbox, receiver = wired
     headlines = {headline for _, headline in developments_of(runtime)}
     with transaction(runtime.sessions) as session:
@@ -376,3 +383,19 @@ def test_send_a_test_shows_why_it_failed_and_forms_need_the_csrf_token(wired, fo
             "/settings/alerts", data={"time_zone": "Mars/Base", "digest_hour": "9", "csrf_token": token}
         )
         assert refused.status_code == 400
+
+
+def test_a_new_story_alerts_the_followers_of_its_hashtags(sqlite_runtime, seed_batch):
+    measured_seed(sqlite_runtime, seed_batch)  # measured silently: the seed story began long ago
+    assert developments_of(sqlite_runtime) == []
+    create_reader(sqlite_runtime, "cat", None, "a long password")
+    follow_page(sqlite_runtime, "cat", "/en/hashtag/louise-casey", "digest")
+    follow_page(sqlite_runtime, "cat", "/en/source/nowhere-news", "instant")  # an outlet not in the story
+    with transaction(sqlite_runtime.sessions) as session:
+        session.execute(StorySnapshot.__table__.delete())
+        story = queries.get_story(session, SEED_STORY)
+        (found,) = detect.story_refreshed(session, story, now=story.created_at + timedelta(hours=1))
+        assert (found.kind, found.headline) == ("new_story", f"New story: {story.title}")
+        (alert,) = session.scalars(select(Alert))
+        follow = session.get(Follow, alert.follow_id)
+    assert (follow.kind, follow.target, alert.mode) == ("hashtag", "louise-casey", "digest")

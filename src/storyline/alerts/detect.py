@@ -30,11 +30,8 @@ def story_refreshed(session: Session, story: Story, now: datetime | None = None)
     after = dev.story_state(story.title, story.article_count, [name for name, _ in outlets], story.analysis, absorbed)
     snapshot = store.get_snapshot(session, story.id)
     before = dev.StoryState.from_json(snapshot.state) if snapshot else None
-    found = (
-        []
-        if before is None and story.created_at < now - NEW_STORY_WINDOW
-        else dev.developments(before, after, story.analysis)
-    )
+    announced = before is not None or story.created_at >= now - NEW_STORY_WINDOW
+    found = dev.developments(before, after, story.analysis) if announced else []
     store.save_snapshot(session, story.id, dev.next_state(before, after, found).to_json(), now)
     rows = [store.add_development(session, story.id, f.kind, f.headline, f.detail, now) for f in found]
     if rows:
