@@ -286,10 +286,15 @@ def test_a_killed_worker_loses_nothing_and_failures_disable_a_webhook(wired, clo
         (channel,) = session.scalars(select(AlertChannel))
         for number in range(5):
             store.add_delivery(session, f"extra:{number}", channel.id, [], True, T0)
-    deliver_due(runtime, T0 + timedelta(days=1))
+    deliver_due(runtime, T0 + timedelta(days=1))  # the five, and the digest of the held alerts, are due
     with transaction(runtime.sessions) as session:
         (channel,) = session.scalars(select(AlertChannel))
+        given_up = [
+            d.last_error for d in session.scalars(select(AlertDelivery).where(AlertDelivery.status == "failed"))
+        ]
     assert channel.disabled_reason and "HTTP 503" in channel.disabled_reason
+    assert len(posts_to(receiver, "/hook")) == 2 + 5  # nothing more is sent to a disabled webhook
+    assert len(given_up) == 1 and given_up[0].startswith("channel disabled")
 
 
 def test_the_ssrf_guard_refuses_private_webhooks(wired, clock):

@@ -118,6 +118,9 @@ def send_queued(runtime, fetcher: Fetcher, now: datetime, report: DeliveryReport
             delivery = store.get_delivery(session, delivery_id)
             assert delivery is not None
             channel = delivery.channel
+            if channel.disabled_reason:  # disabled since it was queued: given up, not sent
+                store.delivery_failed(session, delivery_id, f"channel disabled: {channel.disabled_reason}", None)
+                continue
             message = build_message(
                 session, runtime.settings, store.alerts_by_ids(session, delivery.alert_ids), delivery.digest
             )
