@@ -24,6 +24,8 @@ eval_app = typer.Typer(help="Measure quality on a data set (slow; on demand).", 
 bench_app = typer.Typer(help="Measure speed (slow; on demand).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+alerts_app = typer.Typer(help="Alerts and digests when followed stories develop.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 train_app = typer.Typer(help="Refit the bundled models (slow; on demand).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
@@ -267,6 +269,7 @@ def tcp_listener(host: str, port: int) -> socket.socket:
 
 
 def _poll_forever(runtime) -> None:
+    from storyline.alerts.delivery import deliver_due
     from storyline.collect import poll_due
     from storyline.pipeline import refresh_stale_stories
 
@@ -274,6 +277,7 @@ def _poll_forever(runtime) -> None:
         try:
             poll_due(runtime)
             refresh_stale_stories(runtime.sessions)
+            deliver_due(runtime)
         except Exception as exc:  # the poller must outlive any single failure; the error is logged
             logs.get_logger("collect").error("poll pass failed", error=repr(exc))
         time.sleep(60)
@@ -338,6 +342,55 @@ def create_admin(
     except StorylineError as exc:
         _fail(str(exc))
     console.print(f"admin {username} ready")
+
+
+@app.command("create-reader")
+def create_reader(
+    username: str,
+    email: Annotated[Optional[str], typer.Option(help="Where email alerts and digests go.")] = None,
+    password: Annotated[
+        Optional[str], typer.Option(help="The reader's password; a random one is made and shown when not given.")
+    ] = None,
+) -> None:
+    """Create a reader account (or, for an existing one, add the email address alerts go to)."""
+    from storyline.alerts.setup import create_reader as make_reader
+
+    try:
+        made = make_reader(_runtime(), username, email, password)
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(f"reader {username} ready" + (f", password: {made}" if made else ""))
+
+
+@app.command("follow")
+def follow_command(
+    username: str,
+    page: Annotated[str, typer.Argument(help="A page path: /en/hashtag/SLUG, /en/story/ID, /en/source/SLUG, ...")],
+    alert: Annotated[str, typer.Option(help="instant, digest or none.")] = "digest",
+) -> None:
+    """Make a reader follow a page, and say how its developments alert them."""
+    from storyline.alerts.setup import follow_page
+
+    try:
+        kind, target = follow_page(_runtime(), username, page, alert)
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(f"{username} follows {kind} {target} ({alert})")
+
+
+@alerts_app.command("send")
+def alerts_send() -> None:
+    """Send the alerts and digests that are due now (the scheduler of `storyline run` calls the same code)."""
+    from storyline.alerts.delivery import deliver_due
+
+    try:
+        report = deliver_due(_runtime())
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print(
+        f"alerts: {report.sent_now} instant, {report.held} held for digests, {report.digests} digests; "
+        f"{report.delivered} messages sent, {report.failed} failed attempts"
+    )
 
 
 @eval_app.command("extraction")

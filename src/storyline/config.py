@@ -59,6 +59,30 @@ class Settings(BaseSettings):
     # Pages kept per process: an article page is about 25 KB, so 1,000 hold about 25 MB.
     web_page_cache_entries: int = Field(default=1000, ge=0)
 
+    # Alerts by email (``alerts/``): smtp://user:password@host:port (STARTTLS when the server offers it) or
+    # smtps:// (TLS from the start). No email leaves without both. ``site_url`` is where links in alerts lead.
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    site_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must start with smtp:// or smtps://")
+        return value or None
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @property
+    def can_send_email(self) -> bool:
+        return bool(self.smtp_url and self.mail_from)
+
     @field_validator("fetch_max_bytes", "fetch_max_redirects", "web_threads")
     @classmethod
     def _positive(cls, value: int) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storyline import nlp
+from storyline.alerts.detect import story_refreshed
 from storyline.domain import (
     Article,
     ArticleAnalysis,
@@ -737,6 +738,7 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
             row.quotes = quotes
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(rows)
+    story_refreshed(session, story)  # what developed since the last analysis alerts its followers
     return story.analysis
 
 

@@ -23,6 +23,7 @@ def test_delivery_is_at_least_once_and_placement_has_its_own_queue():
     assert {entry["task"] for entry in conf.beat_schedule.values()} == {
         "storyline.dispatch_due",
         "storyline.refresh_stories",
+        "storyline.send_alerts",
     }
 
 

@@ -45,6 +45,7 @@ ACCEPT = (
 ROBOTS_MAX_BYTES = 500 * 1024  # the most of a robots.txt that crawlers are required to read (RFC 9309)
 ROBOTS_TTL_S = 3600.0
 MAX_ADDRESSES_TRIED = 3
+POST_ANSWER_MAX_BYTES = 64 * 1024  # what a webhook answers is not read, only its status
 # Validators are stored with the feed (columns of these sizes) and sent back verbatim on the next poll.
 MAX_ETAG_CHARS = 500
 MAX_LAST_MODIFIED_CHARS = 100
@@ -309,6 +310,16 @@ class Fetcher:
             not_modified=response.status == 304,
         )
 
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs ``body`` once to a vetted address and returns the answer's status: the same address checks as a
+        fetch, but no redirects (a POST is not repeated elsewhere) and no robots.txt (its owner asked for it).
+        Raises ``FetchError`` or a subclass."""
+        deadline = Deadline(self.settings.fetch_timeout_s)
+        request_headers = {"User-Agent": self.settings.user_agent, **headers}
+        response = self._exchange(_checked_url(url), request_headers, deadline, POST_ANSWER_MAX_BYTES, "POST", body)
+        log.info("posted", url=url, status=response.status, bytes=len(body))
+        return response.status
+
     # Redirects and robots ---------------------------------------------------------------------------------
 
     def _follow(
@@ -359,7 +370,15 @@ class Fetcher:
 
     # One request ------------------------------------------------------------------------------------------
 
-    def _exchange(self, url: str, headers: dict[str, str], deadline: Deadline, max_bytes: int) -> _Response:
+    def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: Deadline,
+        max_bytes: int,
+        method: str = "GET",
+        content: bytes | None = None,
+    ) -> _Response:
         target = httpx.URL(url)
         host = target.raw_host.decode("ascii")
         addresses = self._vetted_addresses(host, target.port or (443 if target.scheme == "https" else 80), url)
@@ -367,7 +386,7 @@ class Fetcher:
         failure: Exception | None = None
         for address in addresses[:MAX_ADDRESSES_TRIED]:
             try:
-                return self._exchange_with(address, target, url, headers, deadline, max_bytes)
+                return self._exchange_with(address, target, url, headers, deadline, max_bytes, method, content)
             except httpx.ConnectError as exc:  # a host with several addresses may answer on the next one
                 failure = exc
             except httpx.TimeoutException as exc:
@@ -396,6 +415,8 @@ class Fetcher:
         headers: dict[str, str],
         deadline: Deadline,
         max_bytes: int,
+        method: str,
+        content: bytes | None,
     ) -> _Response:
         if deadline.expired:
             raise deadline.error(url)
@@ -407,9 +428,10 @@ class Fetcher:
         with _watchdog(deadline) as trace:
             extensions["trace"] = trace
             request = httpx.Request(
-                "GET",
+                method,
                 target.copy_with(host=str(address)),
                 headers={**headers, "Host": target.netloc.decode("ascii")},
+                content=content,
                 extensions=extensions,
             )
             response = self._transport.handle_request(request)

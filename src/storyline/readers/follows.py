@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from storyline.errors import InputError
 
@@ -59,6 +59,25 @@ def page_path(kind: str, target: str) -> str:
     if kind == "story":
         return f"/en/story/{target}"
     return f"/search?q={quote(target, safe='')}"
+
+
+PAGE_KINDS = {"hashtag": "hashtag", "source": "outlet", "section": "section", "story": "story"}
+
+
+def follow_of_page(path: str) -> tuple[str, str]:
+    """The follow a page path stands for (the inverse of ``page_path``): ``/en/hashtag/louise-casey`` ->
+    ("hashtag", "louise-casey"), ``/search?q=...`` -> a saved search; InputError for any other path."""
+    parsed = urlsplit(path.strip())
+    if parsed.path == "/search":
+        return "search", clean_target("search", parse_qs(parsed.query).get("q", [""])[0])
+    parts = parsed.path.strip("/").split("/", 2)
+    if len(parts) == 3 and parts[1] in PAGE_KINDS:
+        kind = PAGE_KINDS[parts[1]]
+        return kind, clean_target(kind, unquote(parts[2]))
+    raise InputError(
+        "not a page one can follow (/en/hashtag/..., /en/source/..., /en/section/..., /en/story/...)",
+        subject=path[:200],
+    )
 
 
 def follow_scope(follow_id: int) -> str:

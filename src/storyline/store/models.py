@@ -330,3 +330,126 @@ class StoryVisit(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     article_count: Mapped[int] = mapped_column(Integer, default=0)
     outlet_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Alerts (migration 0009): what changed in a story, whom it concerns, and how it reaches them. See ``alerts/``.
+
+
+class AlertSettings(Base):
+    """A reader's alert preferences; a reader without a row has the defaults of ``alerts.throttle``."""
+
+    __tablename__ = "alert_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8)
+    digest_weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=180)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=10)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertChannel(Base):
+    """Where a reader's alerts go: an email address, an Apprise URL or a webhook (``secret`` signs its body).
+    ``failures`` counts failed deliveries in a row; a channel with ``disabled_reason`` is not used."""
+
+    __tablename__ = "alert_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str | None] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+
+
+class FollowAlert(Base):
+    """How one follow alerts: ``mode`` instant, digest or none, for the development ``kinds`` listed."""
+
+    __tablename__ = "follow_alerts"
+
+    follow_id: Mapped[int] = mapped_column(ForeignKey("follows.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class StorySnapshot(Base):
+    """A story as developments were last measured (``alerts.developments.StoryState``)."""
+
+    __tablename__ = "story_snapshots"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict] = mapped_column(JSON)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Development(Base):
+    """Something that changed in a story: its headline, and in ``detail`` the anchor on the story page and the
+    summary lines it cites."""
+
+    __tablename__ = "developments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    headline: Mapped[str] = mapped_column(String(1000))
+    detail: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_developments_story_created", "story_id", "created_at"),)
+
+
+class Alert(Base):
+    """One development for one reader: ``status`` pending (not yet decided), sent (instantly), held (for the
+    next digest), digested."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    development_id: Mapped[int] = mapped_column(ForeignKey("developments.id", ondelete="CASCADE"))
+    # The follow that raised it (a development several follows concern alerts once, through the first).
+    follow_id: Mapped[int | None] = mapped_column(ForeignKey("follows.id", ondelete="SET NULL"))
+    story_id: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    development: Mapped[Development] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "development_id"),
+        Index("ix_alerts_status_user", "status", "user_id"),
+        Index("ix_alerts_follow", "follow_id"),
+    )
+
+
+class AlertDelivery(Base):
+    """One message to one channel, written before it is sent: ``key`` (unique) is its idempotency key, also
+    sent along so the receiver can tell a repeat; ``leased_until`` keeps two workers off the same row."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("alert_channels.id", ondelete="CASCADE"))
+    alert_ids: Mapped[list[int]] = mapped_column(JSON)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    channel: Mapped[AlertChannel] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_alert_deliveries_status_next", "status", "next_try_at"),)

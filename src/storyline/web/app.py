@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from storyline.runtime import Runtime
 from storyline.store import community, transaction
 from storyline.store.models import User
-from storyline.web import admin_feeds, api, auth, comments, pages, reader_pages, syndication
+from storyline.web import admin_feeds, alert_pages, api, auth, comments, pages, reader_pages, syndication
 from storyline.web.cache import PageCache
 from storyline.web.security import (
     SECURITY_HEADERS,
@@ -74,7 +74,7 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (api, syndication, auth, comments, admin_feeds, reader_pages, pages):
+    for module in (api, syndication, auth, comments, admin_feeds, reader_pages, alert_pages, pages):
         app.include_router(module.router)
 
     app.add_middleware(SessionsAndHeaders, runtime=runtime)

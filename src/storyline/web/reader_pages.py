@@ -16,6 +16,7 @@ from storyline.errors import InputError
 from storyline.readers import follows as rules
 from storyline.readers import state
 from storyline.readers.follows import HOME_SCOPE, follow_scope, section_scope
+from storyline.store import alerts as alert_store
 from storyline.store import queries
 from storyline.store import readers as store
 from storyline.store.models import Follow, Mute, User, utcnow
@@ -165,7 +166,9 @@ def private_feed(request: Request, db: Db, follow_id: RowId, name: str) -> Respo
     muted = store.muted(db, followed.user_id)
     articles = store.follow_articles(db, followed, FEED_SIZE, 0, muted)
     title = labels(db, [followed])[(followed.kind, followed.target)]
-    source = FeedSource(title, rules.page_path(followed.kind, followed.target), private_feed_path(followed), articles)
+    developments = alert_store.follow_developments(db, followed.id, FEED_SIZE)
+    page, path = rules.page_path(followed.kind, followed.target), private_feed_path(followed)
+    source = FeedSource(title, page, path, articles, developments)
     response = feed_response(request, source, fmt)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"

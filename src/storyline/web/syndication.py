@@ -13,7 +13,7 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy.orm import Session
 
 from storyline.store import queries
-from storyline.store.models import Article
+from storyline.store.models import Article, Development
 from storyline.web.deps import get_db, parse_row_id
 from storyline.web.templating import SITE_NAME, article_path
 from storyline.web.text import language_code, safe_http_url, xml_safe
@@ -36,6 +36,20 @@ class FeedSource:
     page_path: str
     feed_path: str
     articles: Sequence[Article]
+    # A follow's private feed also carries what developed in its stories (``alerts``), as entries of their own.
+    developments: Sequence[Development] = ()
+
+
+def development_url(base: str, development: Development) -> str:
+    return f"{base}/en/story/{development.story_id}{development.detail.get('anchor') or ''}"
+
+
+def development_id(base: str, development: Development) -> str:
+    return f"{base}/en/story/{development.story_id}#development-{development.id}"
+
+
+def development_summary(development: Development) -> str:
+    return " ".join(f"{cite['text']} ({cite.get('source') or ''})" for cite in development.detail.get("cites") or [])
 
 
 def lead(article: Article) -> str:
@@ -51,8 +65,9 @@ def atom_or_rss(source: FeedSource, base: str, fmt: str) -> bytes:
     feed.link(href=f"{base}{source.feed_path}.{fmt}", rel="self")
     feed.description(xml_safe(f"{source.title}: news from many outlets, grouped into stories."))
     feed.language("en")
-    if source.articles:
-        feed.updated(max(article.published_at for article in source.articles))
+    times = [article.published_at for article in source.articles] + [d.created_at for d in source.developments]
+    if times:
+        feed.updated(max(times))
     # feedgen prepends entries: add oldest first so the newest comes first in the document.
     for article in reversed(source.articles):
         entry = feed.add_entry()
@@ -67,6 +82,17 @@ def atom_or_rss(source: FeedSource, base: str, fmt: str) -> bytes:
         entry.summary(xml_safe(lead(article)))
         if article.section:
             entry.category(term=xml_safe(article.section))
+    for development in reversed(source.developments):
+        entry = feed.add_entry()
+        entry.id(development_id(base, development))
+        entry.guid(development_id(base, development), permalink=False)
+        entry.title(xml_safe(development.headline))
+        entry.link(href=development_url(base, development), rel="alternate")
+        entry.published(development.created_at)
+        entry.updated(development.created_at)
+        entry.author(name=SITE_NAME)
+        entry.summary(xml_safe(development_summary(development) or development.headline))
+        entry.category(term="development")
     return feed.atom_str(pretty=True) if fmt == "atom" else feed.rss_str(pretty=True)
 
 
@@ -92,6 +118,17 @@ def json_feed(source: FeedSource, base: str) -> dict:
                 "tags": [article.section] if article.section else [],
             }
             for article in source.articles
+        ]
+        + [
+            {
+                "id": development_id(base, development),
+                "url": development_url(base, development),
+                "title": development.headline,
+                "content_text": development_summary(development) or development.headline,
+                "date_published": development.created_at.isoformat(),
+                "tags": ["development"],
+            }
+            for development in source.developments
         ],
     }
 

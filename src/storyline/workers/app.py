@@ -45,6 +45,7 @@ def make_celery(settings: Settings) -> Celery:
             beat_schedule={
                 "dispatch-due-feeds": {"task": "storyline.dispatch_due", "schedule": POLL_EVERY_S},
                 "refresh-stale-stories": {"task": "storyline.refresh_stories", "schedule": POLL_EVERY_S},
+                "send-alerts": {"task": "storyline.send_alerts", "schedule": POLL_EVERY_S},
             },
         )
     )

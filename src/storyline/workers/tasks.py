@@ -174,6 +174,15 @@ def refresh_stories() -> int:
     return refresh_stale_stories(_runtime().sessions)
 
 
+@app.task(name="storyline.send_alerts", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
+def send_alerts() -> int:
+    """The beat's minute tick for alerts: the same ``deliver_due`` as ``storyline alerts send``; deliveries are
+    leased rows, so several workers running it at once send each message once."""
+    from storyline.alerts.delivery import deliver_due
+
+    return deliver_due(_runtime()).delivered
+
+
 # Placement: the single writer --------------------------------------------------------------------------
 
 

@@ -1,0 +1,181 @@
+"""What changed in a story: its state before and after a batch, compared. Pure functions, no database.
+
+A story's state is what a reader would notice on its page: the outlets covering it, how many articles it has,
+the key figures outlets give (and whether they disagree), who is quoted, and which stories were merged into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+# Kinds of development, and the choices a follow offers (a choice covers one or more kinds).
+NEW_STORY = "new_story"
+NEW_OUTLET = "new_outlet"
+MORE_ARTICLES = "more_articles"
+NEW_FIGURE = "new_figure"
+DISAGREEMENT = "disagreement"
+NEW_QUOTE = "new_quote"
+MERGE = "merge"
+CHOICES = {
+    "new_story": (NEW_STORY,),
+    "coverage": (NEW_OUTLET, MORE_ARTICLES),
+    "figures": (NEW_FIGURE, DISAGREEMENT),
+    "quotes": (NEW_QUOTE,),
+    "merge": (MERGE,),
+}
+CHOICE_LABELS = {
+    "new_story": "A new story about it",
+    "coverage": "A new outlet or more articles",
+    "figures": "A new key figure, or outlets disagreeing",
+    "quotes": "A new quote by a followed person",
+    "merge": "Stories merged",
+}
+# A followed story gaining this many articles since it last alerted is a development of its own.
+MORE_ARTICLES_STEP = 5
+# Where on the story page each kind of development is shown.
+ANCHORS = {
+    NEW_STORY: "",
+    NEW_OUTLET: "#comparison-heading",
+    MORE_ARTICLES: "#coverage-heading",
+    NEW_FIGURE: "#story-ai-heading",
+    DISAGREEMENT: "#story-ai-heading",
+    NEW_QUOTE: "#story-ai-heading",
+    MERGE: "#coverage-heading",
+}
+MAX_HEADLINE = 1000
+CITED_LINES = 3
+
+
+@dataclass(frozen=True)
+class StoryState:
+    """A story as it stands, in the terms developments are measured in (stored as JSON in a snapshot)."""
+
+    title: str
+    article_count: int
+    outlets: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()  # what each key figure counts
+    disagreements: tuple[str, ...] = ()  # the figures outlets disagree on
+    speakers: tuple[str, ...] = ()  # hashtag slugs of the people quoted
+    absorbed: tuple[int, ...] = ()  # stories merged into this one
+    alerted_article_count: int = 0  # the article count the last "more articles" development was measured from
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> StoryState:
+        lists = {name: tuple(data.get(name) or ()) for name in ("outlets", "figures", "disagreements", "speakers")}
+        absorbed = tuple(int(story_id) for story_id in data.get("absorbed") or ())
+        return cls(
+            title=data.get("title", ""),
+            article_count=int(data.get("article_count", 0)),
+            absorbed=absorbed,
+            alerted_article_count=int(data.get("alerted_article_count", 0)),
+            **lists,
+        )
+
+
+@dataclass(frozen=True)
+class Found:
+    """One development: its kind, the headline a reader sees, and what it needs to be matched and shown."""
+
+    kind: str
+    headline: str
+    detail: dict = field(default_factory=dict)
+
+
+def story_state(
+    title: str, article_count: int, outlets: Iterable[str], analysis: dict | None, absorbed: Iterable[int]
+) -> StoryState:
+    """The state of a story from its row, its outlets and its cached analysis (``pipeline.story_payload``)."""
+    analysis = analysis or {}
+    figures = analysis.get("figures") or []
+    return StoryState(
+        title=title,
+        article_count=article_count,
+        outlets=tuple(sorted(set(outlets))),
+        figures=tuple(sorted({group["counts"] for group in figures})),
+        disagreements=tuple(sorted({group["counts"] for group in figures if group.get("disagree")})),
+        speakers=tuple(sorted({q["speaker_slug"] for q in analysis.get("quotes") or [] if q.get("speaker_slug")})),
+        absorbed=tuple(sorted(set(absorbed))),
+    )
+
+
+def developments(before: StoryState | None, after: StoryState, analysis: dict | None) -> list[Found]:
+    """What changed from ``before`` (None: the story is new) to ``after``, each with the lines of the story's
+    analysis that back it. An unchanged story has none."""
+    analysis = analysis or {}
+    if before is None:
+        return [Found(NEW_STORY, _clip(f"New story: {after.title}"), _detail(NEW_STORY, summary_cites(analysis)))]
+    found = [*_new_outlets(before, after, analysis), *_new_figures(before, after, analysis)]
+    found += _new_quotes(before, after, analysis)
+    if after.article_count - before.alerted_article_count >= MORE_ARTICLES_STEP:
+        count = after.article_count - before.alerted_article_count
+        found.append(Found(MORE_ARTICLES, f"{count} more articles on the story", _detail(MORE_ARTICLES, [])))
+    for story_id in sorted(set(after.absorbed) - set(before.absorbed)):
+        detail = _detail(MERGE, summary_cites(analysis)) | {"absorbed": story_id}
+        found.append(Found(MERGE, "Another story was merged into this one", detail))
+    return found
+
+
+def next_state(before: StoryState | None, after: StoryState, found: Sequence[Found]) -> StoryState:
+    """The state to keep: ``after``, remembering the article count the next "more articles" is measured from."""
+    measured = before.alerted_article_count if before else after.article_count
+    if before is None or any(development.kind == MORE_ARTICLES for development in found):
+        measured = after.article_count
+    return StoryState(**{**asdict(after), "alerted_article_count": measured})
+
+
+def summary_cites(analysis: dict) -> list[dict]:
+    return list((analysis.get("summary_citations") or [])[:CITED_LINES])
+
+
+def _new_outlets(before: StoryState, after: StoryState, analysis: dict) -> list[Found]:
+    exclusives = analysis.get("exclusives") or {}
+    found = []
+    for outlet in sorted(set(after.outlets) - set(before.outlets)):
+        alone = list(exclusives.get(outlet) or [])[:CITED_LINES]
+        headline = f"{outlet} joins the story: {alone[0]['text']}" if alone else f"{outlet} joins the story"
+        found.append(Found(NEW_OUTLET, _clip(headline), _detail(NEW_OUTLET, alone) | {"outlet": outlet}))
+    return found
+
+
+def _new_figures(before: StoryState, after: StoryState, analysis: dict) -> list[Found]:
+    groups = {group["counts"]: group for group in analysis.get("figures") or []}
+    found = []
+    for counts in sorted(set(after.figures) - set(before.figures)):
+        value = groups[counts]["values"][0]
+        headline = f"New key figure: {value['text']} {counts} ({value['source']})"
+        found.append(Found(NEW_FIGURE, _clip(headline), _detail(NEW_FIGURE, _figure_cites(groups[counts]))))
+    for counts in sorted(set(after.disagreements) - set(before.disagreements)):
+        claims = "; ".join(f"{value['source']} says {value['text']}" for value in groups[counts]["values"])
+        headline = f"Outlets disagree on {counts}: {claims}"
+        found.append(Found(DISAGREEMENT, _clip(headline), _detail(DISAGREEMENT, _figure_cites(groups[counts]))))
+    return found
+
+
+def _new_quotes(before: StoryState, after: StoryState, analysis: dict) -> list[Found]:
+    found = []
+    for speaker in sorted(set(after.speakers) - set(before.speakers)):
+        quote = next(q for q in analysis.get("quotes") or [] if q.get("speaker_slug") == speaker)
+        headline = f"{quote['speaker']}: “{quote['text']}”"
+        detail = _detail(NEW_QUOTE, [quote["first"]] if quote.get("first") else []) | {"speaker_slug": speaker}
+        found.append(Found(NEW_QUOTE, _clip(headline), detail))
+    return found
+
+
+def _figure_cites(group: dict) -> list[dict]:
+    return [
+        {"article_id": v["article_key"], "sentence": v["sentence"], "text": v["text"], "source": v["source"]}
+        for v in group["values"][:CITED_LINES]
+    ]
+
+
+def _detail(kind: str, cites: list[dict]) -> dict:
+    return {"anchor": ANCHORS[kind], "cites": cites}
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_HEADLINE else text[: MAX_HEADLINE - 1] + "…"
