@@ -332,7 +332,7 @@ class StoryVisit(Base):
     outlet_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# Alerts (migration 0009): what changed in a story, whom it concerns, and how it reaches them. See ``alerts/``.
+# Alerts (migration 0008): what changed in a story, whom it concerns, and how it reaches them. See ``alerts/``.
 
 
 class AlertSettings(Base):

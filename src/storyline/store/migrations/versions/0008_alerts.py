@@ -1,14 +1,14 @@
 """alerts: readers' alert settings and channels, each follow's alert choice, the story snapshots developments
 are measured against, the developments, the alerts they raise and their deliveries
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
