@@ -27,6 +27,7 @@ def article_from(record: dict) -> Article:
         text=record["text"],
         source=record["source"],
         published=datetime.fromisoformat(record["published"]),
+        language=record.get("language", "en"),
     )
     article.sentences = nlp.split_sentences(article.text)
     return article

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from storyline.evals.clustering import apply_refinement
 from storyline import nlp
+from storyline.evals.clustering import apply_refinement
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.bridge import Bridge, BridgeConfig
 from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
@@ -30,6 +30,31 @@ UNRELATED = {
     "published": "2025-06-16T19:00:00+00:00",
     "title": "Wimbledon draw: Draper handed tough opener at All England Club",
     "text": "Jack Draper will face a former champion in the first round at Wimbledon after the draw was made.",
+}
+
+# The seed event as a French outlet reports it (written for these tests): the names are the English coverage's,
+# every other word is French.
+FRENCH_REPORT = {
+    "id": "seed-le-monde",
+    "source": "Le Monde",
+    "language": "fr",
+    "published": "2025-06-16T17:45:00+00:00",
+    "title": "Royaume-Uni : une enquête nationale sur les gangs pédocriminels après le rapport de Louise Casey",
+    "text": (
+        "La ministre de l'Intérieur, Yvette Cooper, a annoncé lundi une enquête nationale sur les réseaux "
+        "d'exploitation sexuelle de mineures, après l'audit accablant de la baronne Louise Casey. Le rapport "
+        "conclut que des responsables ont évité de parler de l'origine des agresseurs par peur d'être taxés de "
+        "racisme. Keir Starmer a accepté toutes les recommandations du rapport."
+    ),
+}
+# A French report of another event the same evening: it must not join the seed story.
+FRENCH_UNRELATED = {
+    "id": "wimbledon-le-monde",
+    "source": "Le Monde",
+    "language": "fr",
+    "published": "2025-06-16T18:15:00+00:00",
+    "title": "Wimbledon : tirage difficile pour Jack Draper au premier tour",
+    "text": "Le Britannique Jack Draper affrontera un ancien vainqueur au premier tour de Wimbledon, selon le tirage.",
 }
 
 
@@ -302,3 +327,16 @@ def test_a_mixed_story_weighs_each_language_by_its_members():
     cosine = engine.features(arrival, engine.story(story)).cosine
     bridged = BridgeConfig().scale * 1.0 + BridgeConfig().offset
     assert cosine == pytest.approx((2 * 0.8 + bridged) / 3, abs=1e-5)
+
+
+def test_a_french_report_of_the_seed_event_joins_its_story_and_another_event_does_not(seed_items, make_items):
+    """The real bridge (multilingual-e5) against the seed story's English articles."""
+    french, unrelated = make_items([FRENCH_REPORT, FRENCH_UNRELATED])
+    assert (french.language, unrelated.language) == ("fr", "fr")
+    placed = place_as_the_writer_does(StoryEngine(), seed_items + [french, unrelated])
+    seed_story = {placed[item.key] for item in seed_items}
+    assert seed_story == {placed[french.key]}
+    assert placed[unrelated.key] not in seed_story
+    # its people are the seed story's hashtags
+    seed_names = {slug for item in seed_items for slug in item.entities}
+    assert {"louise-casey", "yvette-cooper"} <= set(french.entities) & seed_names
