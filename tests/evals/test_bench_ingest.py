@@ -34,3 +34,6 @@ def test_bench_ingest_imports_every_article_and_reports_consistent_ratios(bbc_di
     assert result["ratio_ceiling"] == pytest.approx(result["cpu_limit_per_s"] / result["embed_limit_per_s"], rel=0.02)
     # Both models back to back can never be faster than either alone.
     assert result["models_limit_per_s"] < min(result["embed_limit_per_s"], result["parse_limit_per_s"])
+    # The bridge's encoder is loaded last, so the memory with every model is at least the pipeline's own.
+    assert result["bridge_embed_per_s"] > 0
+    assert result["rss_mb_all_models_loaded"] >= result["rss_mb_models_loaded"]

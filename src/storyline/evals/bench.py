@@ -104,6 +104,9 @@ def bbc_inputs(data_dir: Path, count: int) -> list[ArticleInput]:
     return inputs
 
 
+BRIDGE_SAMPLE = 200  # texts the multilingual encoder is timed on: enough for a rate, a minute at most
+
+
 def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) -> dict:
     from storyline import nlp
     from storyline.pipeline import IngestReport, embedding_text, ingest_batches, unsplit_article
@@ -143,6 +146,14 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
     for _ in spacy_model.pipe(paragraphs):
         pass
     parse_s, parse_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    # The cross-language bridge's encoder (``stories/bridge.py``) loads only where languages meet: its rate, and
+    # the memory with every model loaded.
+    sample = texts[:BRIDGE_SAMPLE]
+    nlp.embed_multilingual(sample[:4])
+    started = time.perf_counter()
+    nlp.embed_multilingual(sample)
+    bridge_per_s = len(sample) / (time.perf_counter() - started)
+    all_models_rss_mb = rss_mb()
     articles_per_s = count / seconds
     embed_limit = count / embed_s
     models_limit = count / (embed_s + parse_s)
@@ -169,6 +180,8 @@ def bench_ingest(data_dir: Path, count: int = 3000, progress: Progress = _noop) 
         "ratio_ceiling": round(cpu_limit / embed_limit, 3),
         "rss_mb_models_loaded": round(steady_rss_mb, 1),
         "parse_processes_rss_mb": round(parsers_rss_mb, 1),
+        "bridge_embed_per_s": round(bridge_per_s, 2),
+        "rss_mb_all_models_loaded": round(all_models_rss_mb, 1),
         "database_kb_per_article": round(database_bytes / 1024 / count, 1),
         "parse_processes": runtime.settings.parse_processes,
         "cpus": cpus,
