@@ -391,6 +391,18 @@ def eval_clustering(
     print(json.dumps(scores, indent=2))
 
 
+@eval_app.command("langid")
+def eval_langid(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Language identification from the text alone against a file's gold ``language``; print the accuracy."""
+    from storyline.enrich import langid
+
+    try:
+        scores = langid.evaluate(file)
+    except StorylineError as exc:
+        _fail(str(exc))
+    print(json.dumps(scores, indent=2))
+
+
 @eval_app.command("summary")
 def eval_summary(
     data_dir: Annotated[Path, BBC_DIR_OPTION],
