@@ -28,8 +28,8 @@ from storyline.domain import (
     Quote,
     StoryAnalysis,
 )
-from storyline.enrich.analyze import analyze_article
 from storyline.enrich import langid
+from storyline.enrich.analyze import analyze_article
 from storyline.enrich.entities import unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
 from storyline.extract import extract_article, title_from_text

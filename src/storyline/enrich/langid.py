@@ -78,12 +78,12 @@ def evaluate(path: Path) -> dict:
             seconds += time.perf_counter() - started
     confusions = Counter(f"{g}->{p}" for g, p in zip(gold, predicted, strict=True) if g != p)
     per_language = {
-        language: round(sum(p == g for g, p in zip(gold, predicted) if g == language) / count, 4)
+        language: round(sum(p == g for g, p in zip(gold, predicted, strict=True) if g == language) / count, 4)
         for language, count in sorted(Counter(gold).items())
     }
     return {
         "articles": len(gold),
-        "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4) if gold else 0.0,
+        "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold), 4) if gold else 0.0,
         "per_language": per_language,
         "ms_per_article": round(1000 * seconds / len(gold), 3) if gold else 0.0,
         "confusions": dict(confusions.most_common()),
