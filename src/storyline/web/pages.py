@@ -387,6 +387,32 @@ def feeds_page(request: Request, db: Db) -> HTMLResponse:
     return render(request, "feeds.html", subscriptions=queries.list_feeds(db))
 
 
+# What the about page calls the measures in ``data/scores.json`` (as it always has in English); a key not
+# listed here is shown as written.
+SCORE_LABELS = {
+    "extraction": N_("Extraction"),
+    "clustering": N_("Clustering"),
+    "sections": N_("Sections"),
+    "summary": N_("Summary"),
+    "seed_story": N_("Seed story"),
+    "data": N_("data"),
+    "precision": N_("precision"),
+    "recall": N_("recall"),
+    "accuracy": N_("accuracy"),
+    "plain_trafilatura_f1": N_("plain trafilatura f1"),
+    "bcubed_f1": N_("bcubed f1"),
+    "bcubed_precision": N_("bcubed precision"),
+    "bcubed_recall": N_("bcubed recall"),
+    "rouge2_f1": N_("rouge2 f1"),
+    "length_matched_lead_rouge2_f1": N_("length matched lead rouge2 f1"),
+    "ratio_to_lead": N_("ratio to lead"),
+    "mean_words": N_("mean words"),
+    "entities_found": N_("entities found"),
+    "quotes_with_right_speaker": N_("quotes with right speaker"),
+    "key_figures_found": N_("key figures found"),
+}
+
+
 def load_scores(path: Path = SCORES_FILE) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -396,4 +422,4 @@ def load_scores(path: Path = SCORES_FILE) -> dict:
 
 @router.get("/about", name="about")
 def about_page(request: Request) -> HTMLResponse:
-    return render(request, "about.html", scores=load_scores())
+    return render(request, "about.html", scores=load_scores(), score_labels=SCORE_LABELS)
