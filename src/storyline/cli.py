@@ -26,6 +26,8 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 train_app = typer.Typer(help="Refit the bundled models (slow; on demand).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+i18n_app = typer.Typer(help="The interface's translation catalogues.", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
@@ -389,6 +391,18 @@ def eval_clustering(
             squeeze=squeeze,
         )
     print(json.dumps(scores, indent=2))
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Extract every marked message into messages.pot and merge it into each language's .po; print how many
+    messages each language still lacks (translate them before shipping)."""
+    from storyline.i18n import catalogue
+
+    missing = catalogue.update()
+    console.print(f"wrote {catalogue.TEMPLATE}")
+    for locale, count in missing.items():
+        console.print(f"{locale}: {count} message(s) to translate in {catalogue.po_path(locale)}")
 
 
 @eval_app.command("langid")

@@ -40,7 +40,8 @@ def read(path: Path, locale: str | None = None) -> Catalog:
 def write(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as target:
-        write_po(target, catalog, width=120, omit_header=False, sort_output=False, ignore_obsolete=True)
+        # No line numbers: parallel branches that add templates then change only the lines they add.
+        write_po(target, catalog, width=120, sort_output=False, ignore_obsolete=True, include_lineno=False)
 
 
 def message_ids(catalog: Catalog) -> set:
