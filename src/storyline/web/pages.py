@@ -271,7 +271,7 @@ def render_section(request: Request, lang: str, name: str, page: int, db: Sessio
     return listing(
         request,
         db,
-        name,
+        i18n.localize(name, page_locale(request)),
         articles,
         page,
         has_next,
