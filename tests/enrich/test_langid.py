@@ -12,7 +12,7 @@ from storyline.errors import InputError
 ENGLISH = "Capitol Police officers sue Trump and his allies over the events of January 6, saying they were hurt."
 FRENCH = "Le gouvernement a annoncé mardi une hausse des salaires des enseignants, une mesure attendue depuis des mois."
 GERMAN = "Die Bundesregierung hat am Dienstag eine Erhöhung der Gehälter für Lehrkräfte angekündigt, wie erwartet."
-SPANISH = "El gobierno anunció el martes un aumento de los salarios de los docentes, una medida esperada desde hace meses."
+SPANISH = "El gobierno anunció el martes un aumento de los salarios de los docentes, una medida esperada."
 
 
 @pytest.mark.parametrize(
