@@ -120,6 +120,7 @@ def make_templates(locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Templates:
         date_and_time=partial(text.date_and_time, locale=locale),
         day_and_time=partial(text.day_and_time, locale=locale),
         count=partial(text.count, locale=locale),
+        decimal=partial(text.decimal, locale=locale),
         safe_url=text.safe_http_url,
         comment_html=text.render_comment,
         json_ld=text.json_ld,

@@ -93,6 +93,11 @@ def day_and_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
     return format_datetime(moment, "d MMM HH:mm 'UTC'", tzinfo=timezone.utc, locale=locale)
 
 
+def decimal(value: float, locale: str = DEFAULT_LOCALE) -> str:
+    """A score with two decimals in the locale's notation: "0.66", "0,66"."""
+    return format_decimal(value, "0.00", locale=locale)
+
+
 def count(number: int, locale: str = DEFAULT_LOCALE) -> str:
     """A count in the locale's digits grouping ("1,000", "1 000"); below a thousand, plain digits everywhere."""
     return str(number) if -1000 < number < 1000 else format_decimal(number, locale=locale)
