@@ -115,6 +115,7 @@ def negotiate(header: str | None) -> str:
     return found or DEFAULT_LOCALE
 
 
+@cache
 def language_name(locale: str) -> str:
     """A language's own name, capitalised as a menu item: "English", "Français"."""
     name = Locale.parse(locale).get_display_name(locale) or locale
