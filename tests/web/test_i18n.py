@@ -1,4 +1,4 @@
-"""The site in the reader's language: the /fr/ pages carry no English interface text, every page names its
+"""The site in the reader's language: the /fr/ and /de/ pages carry no English interface text, every page names its
 language and its alternates, / follows Accept-Language, and the catalogues are complete and up to date."""
 
 from __future__ import annotations
@@ -97,73 +97,82 @@ def seed_targets(runtime) -> dict:
         }
 
 
-def assert_french(page, path: str, patterns) -> None:
+def assert_in_language(page, locale: str, path: str, patterns) -> None:
     assert page.status_code in (200, 400, 404), (path, page.status_code)
     html = page.text
-    assert '<html lang="fr">' in html, path
+    assert f'<html lang="{locale}">' in html, path
     assert re.search(r'<link rel="alternate" hreflang="en" href="http://testserver/[^"]*"', html), path
-    assert re.search(r'<link rel="alternate" hreflang="fr" href="http://testserver/fr/[^"]*"', html), path
-    assert '<strong aria-current="page" lang="fr">Français</strong>' in html, path
+    assert re.search(rf'<link rel="alternate" hreflang="{locale}" href="http://testserver/{locale}/[^"]*"', html), path
+    name = i18n.language_name(locale)
+    assert f'<strong aria-current="page" lang="{locale}">{name}</strong>' in html, path
     assert english_left(html, patterns) == [], f"English interface text on {path}"
 
 
-def test_the_whole_site_renders_in_french(sqlite_client, sqlite_runtime, forms):
-    patterns = english_patterns("fr")
+TRANSLATED = [locale for locale in i18n.LOCALES if locale != i18n.DEFAULT_LOCALE]
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_the_whole_site_renders_in_each_language(sqlite_client, sqlite_runtime, forms, locale):
+    patterns = english_patterns(locale)
     assert len(patterns) > 250
+    catalog = i18n.translations(locale)
     seed = seed_targets(sqlite_runtime)
     anonymous = [
-        "/fr/",
-        f"/fr/article/{seed['article']}",
-        f"/fr/story/{seed['story']}",
-        f"/fr/hashtag/{seed['hashtag']}",
-        f"/fr/source/{seed['outlet']}",
-        f"/fr/section/{seed['section']}",
-        "/fr/search?q=tippexed",
-        "/fr/search?q=nothingmatchesthis",
-        "/fr/login",
-        "/fr/register",
-        "/fr/about",
-        "/fr/feeds",
-        "/fr/nowhere",
-        "/fr/story/999999",
+        "/",
+        f"/article/{seed['article']}",
+        f"/story/{seed['story']}",
+        f"/hashtag/{seed['hashtag']}",
+        f"/source/{seed['outlet']}",
+        f"/section/{seed['section']}",
+        "/search?q=tippexed",
+        "/search?q=nothingmatchesthis",
+        "/login",
+        "/register",
+        "/about",
+        "/feeds",
+        "/nowhere",
+        "/story/999999",
     ]
     for path in anonymous:
-        assert_french(sqlite_client.get(path), path, patterns)
-    assert "À la une" in sqlite_client.get("/fr/").text
+        assert_in_language(sqlite_client.get(f"/{locale}{path}"), locale, path, patterns)
+    assert catalog.gettext("Top stories") in unescape(sqlite_client.get(f"/{locale}/").text)
 
     create_admin(sqlite_runtime, "editrice", PASSWORD)
-    token = forms.csrf(sqlite_client.get("/fr/login").text)
-    wrong = sqlite_client.post("/fr/login", data={"username": "editrice", "password": "nope", "csrf_token": token})
-    assert_french(wrong, "/fr/login (wrong password)", patterns)
-    assert "Nom d'utilisateur ou mot de passe incorrect." in unescape(wrong.text)
+    token = forms.csrf(sqlite_client.get(f"/{locale}/login").text)
+    wrong = sqlite_client.post(
+        f"/{locale}/login", data={"username": "editrice", "password": "nope", "csrf_token": token}
+    )
+    assert_in_language(wrong, locale, "/login (wrong password)", patterns)
+    assert catalog.gettext("Wrong username or password.") in unescape(wrong.text)
     login = sqlite_client.post(
-        "/fr/login",
-        data={"username": "editrice", "password": PASSWORD, "csrf_token": token, "next": "/fr/about"},
+        f"/{locale}/login",
+        data={"username": "editrice", "password": PASSWORD, "csrf_token": token, "next": f"/{locale}/about"},
         follow_redirects=False,
     )
-    assert login.headers["location"] == "/fr/about"
-    assert_french(sqlite_client.get("/fr/"), "/fr/ (for you)", patterns)
-    token = forms.csrf(sqlite_client.get("/fr/follows").text)
+    assert login.headers["location"] == f"/{locale}/about"
+    assert_in_language(sqlite_client.get(f"/{locale}/"), locale, "/ (for you)", patterns)
+    token = forms.csrf(sqlite_client.get(f"/{locale}/follows").text)
     followed = sqlite_client.post(
-        "/fr/follows",
+        f"/{locale}/follows",
         data={"kind": "hashtag", "target": seed["hashtag"], "csrf_token": token, "next": "/follows"},
         follow_redirects=False,
     )
-    assert followed.headers["location"] == "/fr/follows", "a redirect keeps the reader's language"
+    assert followed.headers["location"] == f"/{locale}/follows", "a redirect keeps the reader's language"
     signed_in = [
-        "/fr/",
-        "/fr/follows",
-        "/fr/saved",
-        f"/fr/article/{seed['article']}",
-        f"/fr/story/{seed['story']}",
-        "/fr/admin/feeds",
-        "/fr/admin/feeds?notice=polled&count=3",
-        "/fr/admin/rules",
-        "/fr/moderation",
+        "/",
+        "/follows",
+        "/saved",
+        f"/article/{seed['article']}",
+        f"/story/{seed['story']}",
+        "/admin/feeds",
+        "/admin/feeds?notice=polled&count=3",
+        "/admin/rules",
+        "/moderation",
     ]
     for path in signed_in:
-        assert_french(sqlite_client.get(path), path, patterns)
-    assert "Relevé\u00a0: 3 nouveaux articles." in sqlite_client.get("/fr/admin/feeds?notice=polled&count=3").text
+        assert_in_language(sqlite_client.get(f"/{locale}{path}"), locale, path, patterns)
+    polled = catalog.ngettext("Polled: %(num)d new article.", "Polled: %(num)d new articles.", 3) % {"num": 3}
+    assert polled in unescape(sqlite_client.get(f"/{locale}/admin/feeds?notice=polled&count=3").text)
 
 
 def test_the_scan_finds_english_that_is_left(sqlite_client):
@@ -177,8 +186,10 @@ def test_the_scan_finds_english_that_is_left(sqlite_client):
         ("fr-FR,fr;q=0.9,en;q=0.8", "/fr/"),
         ("fr-CA", "/fr/"),
         ("en-GB,fr;q=0.5", "/en/"),
-        ("de-DE,fr;q=0.7,en;q=0.3", "/fr/"),
-        ("de-DE,de;q=0.9", "/en/"),
+        ("de-DE,fr;q=0.7,en;q=0.3", "/de/"),
+        ("de-AT", "/de/"),
+        ("es-ES,fr;q=0.7,en;q=0.3", "/fr/"),
+        ("es-ES,es;q=0.9", "/en/"),
         ("fr;q=0, en", "/en/"),
         ("", "/en/"),
         ("garbage;;;", "/en/"),
@@ -203,6 +214,7 @@ def test_every_page_links_its_other_languages(sqlite_client, path, english, fren
     html = sqlite_client.get(path).text
     assert f'<link rel="alternate" hreflang="en" href="http://testserver{english}">' in html
     assert f'<link rel="alternate" hreflang="fr" href="http://testserver{french}">' in html
+    assert f'<link rel="alternate" hreflang="de" href="http://testserver{french.replace("/fr", "/de", 1)}">' in html
 
 
 def test_english_pages_keep_their_addresses_and_name_french_in_the_switcher(sqlite_client):
@@ -230,7 +242,7 @@ def test_the_template_catalogue_is_up_to_date():
     )
 
 
-@pytest.mark.parametrize("locale", [locale for locale in i18n.LOCALES if locale != i18n.DEFAULT_LOCALE])
+@pytest.mark.parametrize("locale", TRANSLATED)
 def test_each_interface_language_is_complete(locale):
     """A language is offered only with every message translated, none fuzzy, the same placeholders kept."""
     stored = catalogue.read(i18n.po_path(locale), locale)

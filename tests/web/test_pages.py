@@ -70,7 +70,7 @@ def test_article_under_wrong_language_prefix_redirects(client):
     """/fr/ is the French interface (tests/web/test_i18n.py); a code that is neither an interface language nor
     the article's own sends the reader to the English page."""
     article = first_article(client)
-    response = client.get(f"/de/article/{article['id']}", follow_redirects=False)
+    response = client.get(f"/it/article/{article['id']}", follow_redirects=False)
     assert response.status_code == 301
     assert response.headers["location"] == f"/en/article/{article['id']}"
 
