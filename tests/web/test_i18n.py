@@ -1,4 +1,5 @@
-"""The site in the reader's language: the /fr/ and /de/ pages carry no English interface text, every page names its
+"""The site in the reader's language: the /fr/, /de/ and /es/ pages carry no English interface
+text, every page names its
 language and its alternates, / follows Accept-Language, and the catalogues are complete and up to date."""
 
 from __future__ import annotations
@@ -188,8 +189,9 @@ def test_the_scan_finds_english_that_is_left(sqlite_client):
         ("en-GB,fr;q=0.5", "/en/"),
         ("de-DE,fr;q=0.7,en;q=0.3", "/de/"),
         ("de-AT", "/de/"),
-        ("es-ES,fr;q=0.7,en;q=0.3", "/fr/"),
-        ("es-ES,es;q=0.9", "/en/"),
+        ("es-ES,es;q=0.9", "/es/"),
+        ("it-IT,fr;q=0.7,en;q=0.3", "/fr/"),
+        ("it-IT,it;q=0.9", "/en/"),
         ("fr;q=0, en", "/en/"),
         ("", "/en/"),
         ("garbage;;;", "/en/"),

@@ -23,7 +23,7 @@ from storyline.errors import ConfigError
 
 DEFAULT_LOCALE = "en"
 # English is the catalogue's source language; a language is listed here only when its catalogue is complete.
-LOCALES = ("en", "fr", "de")
+LOCALES = ("en", "fr", "de", "es")
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
 _ACCEPT_ITEM = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q\s*=\s*([01](?:\.\d{0,3})?))?\s*$")
