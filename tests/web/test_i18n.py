@@ -63,7 +63,7 @@ def english_patterns(locale: str) -> list[tuple[str, re.Pattern]]:
             if not text:
                 continue
             translated = (
-                translations.gettext(text) if len(english) == 1 else translations.ngettext(*english, 2 - number)
+                translations.gettext(text) if len(english) == 1 else translations.ngettext(*english, number + 1)
             )
             if translated == text:
                 continue  # the same word in both languages ("Options", "Hashtags")
