@@ -231,6 +231,8 @@ def test_an_article_in_another_language_is_marked_on_an_english_page(sqlite_clie
         queries.get_article(session, seed["article"]).language = "fr"
     html = sqlite_client.get(f"/en/article/{seed['article']}").text
     assert '<html lang="en">' in html and 'aria-labelledby="article-title" lang="fr">' in html
+    listed = f'<a class="row-title" href="/en/article/{seed["article"]}" lang="fr">'
+    assert listed in sqlite_client.get(f"/en/source/{seed['outlet']}").text
 
 
 def test_the_template_catalogue_is_up_to_date():

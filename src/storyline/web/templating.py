@@ -41,6 +41,13 @@ def time_element(moment: datetime, locale: str = i18n.DEFAULT_LOCALE) -> Markup:
     return Markup('<time datetime="%s" title="%s">%s</time>') % (exact, exact, text.relative_time(moment, None, locale))
 
 
+def lang_attr(article: Article, locale: str = i18n.DEFAULT_LOCALE) -> Markup:
+    """` lang="de"` for an article listed on a page in another language, so screen readers pronounce its title
+    in its own; nothing when the languages agree."""
+    language = text.language_code(article.language)
+    return Markup(' lang="%s"') % language if language != locale else Markup()
+
+
 def _context(request: Request) -> dict:
     session = getattr(request.state, "session", None)
     codec = getattr(request.app.state, "codec", None)
@@ -132,6 +139,7 @@ def make_templates(locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Templates:
         article_path=partial(article_path, locale=locale),
         language_code=text.language_code,
         when=partial(time_element, locale=locale),
+        lang_attr=partial(lang_attr, locale=locale),
         duration=partial(text.duration, locale=locale),
     )
     return Jinja2Templates(env=env, context_processors=[_context])
