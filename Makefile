@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+# After adding or changing interface text: re-extract messages.pot and merge it into every .po.
+i18n: $(STAMP)
+	$(BIN)/storyline i18n update
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests

@@ -28,6 +28,8 @@ alerts_app = typer.Typer(help="Alerts and digests when followed stories develop.
 app.add_typer(alerts_app, name="alerts")
 train_app = typer.Typer(help="Refit the bundled models (slow; on demand).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+i18n_app = typer.Typer(help="The interface's translation catalogues.", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
@@ -441,6 +443,30 @@ def eval_clustering(
             refine=RefineConfig() if refine else None,
             squeeze=squeeze,
         )
+    print(json.dumps(scores, indent=2))
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Extract every marked message into messages.pot and merge it into each language's .po; print how many
+    messages each language still lacks (translate them before shipping)."""
+    from storyline.i18n import catalogue
+
+    missing = catalogue.update()
+    console.print(f"wrote {catalogue.TEMPLATE}")
+    for locale, count in missing.items():
+        console.print(f"{locale}: {count} message(s) to translate in {catalogue.po_path(locale)}")
+
+
+@eval_app.command("langid")
+def eval_langid(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Language identification from the text alone against a file's gold ``language``; print the accuracy."""
+    from storyline.enrich import langid
+
+    try:
+        scores = langid.evaluate(file)
+    except StorylineError as exc:
+        _fail(str(exc))
     print(json.dumps(scores, indent=2))
 
 

@@ -29,6 +29,7 @@ from storyline.domain import (
     Quote,
     StoryAnalysis,
 )
+from storyline.enrich import langid
 from storyline.enrich.analyze import analyze_article
 from storyline.enrich.entities import unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
@@ -124,7 +125,7 @@ def unsplit_article(item: ArticleInput) -> Article:
         text=text,
         source=(encodable(item.source) or "").strip() or UNKNOWN_SOURCE,
         published=plausible_date(published) or datetime.now(timezone.utc),
-        language=(language or "en")[:8],
+        language=langid.identify(title, text, language)[:8],
         author=author,
         image_url=image_url,
         title_derived=title_derived,

@@ -21,21 +21,23 @@ import numpy as np
 
 from storyline import nlp
 from storyline.domain import Article
+from storyline.i18n import N_
 from storyline.logs import get_logger
 
 log = get_logger("enrich")
 
+# Marked for translation: pages show a section in the reader's language (its address keeps this name).
 SECTIONS = (
-    "World",
-    "UK",
-    "US",
-    "Politics",
-    "Business",
-    "Technology",
-    "Science",
-    "Health",
-    "Sport",
-    "Entertainment",
+    N_("World"),
+    N_("UK"),
+    N_("US"),
+    N_("Politics"),
+    N_("Business"),
+    N_("Technology"),
+    N_("Science"),
+    N_("Health"),
+    N_("Sport"),
+    N_("Entertainment"),
 )
 MODELS = Path(__file__).parent / "models"
 WEIGHTS_PATH = MODELS / "sections.npz"

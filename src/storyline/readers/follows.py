@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from storyline.errors import InputError
+from storyline.i18n import DEFAULT_LOCALE, N_, prefix
 
 FOLLOW_KINDS = ("hashtag", "outlet", "section", "story", "search")
 MUTE_KINDS = ("hashtag", "outlet", "keyword")
@@ -14,12 +15,12 @@ MAX_TARGET = 300
 MAX_KEYWORD = 60
 FEED_TOKEN_BYTES = 32
 HEADINGS = {
-    "hashtag": "Hashtags",
-    "outlet": "Outlets",
-    "section": "Sections",
-    "story": "Stories",
-    "search": "Saved searches",
-    "keyword": "Keywords",
+    "hashtag": N_("Hashtags"),
+    "outlet": N_("Outlets"),
+    "section": N_("Sections"),
+    "story": N_("Stories"),
+    "search": N_("Saved searches"),
+    "keyword": N_("Keywords"),
 }
 
 
@@ -48,17 +49,17 @@ def token_matches(stored: str, given: str) -> bool:
     return secrets.compare_digest(stored.encode(), given.encode())
 
 
-def page_path(kind: str, target: str) -> str:
-    """The public page a follow or a mute is about."""
+def page_path(kind: str, target: str, locale: str = DEFAULT_LOCALE) -> str:
+    """The public page a follow or a mute is about, in the interface language ``locale``."""
     if kind == "hashtag":
-        return f"/en/hashtag/{quote(target, safe='')}"
+        return f"/{locale}/hashtag/{quote(target, safe='')}"
     if kind == "outlet":
-        return f"/en/source/{quote(target, safe='')}"
+        return f"/{locale}/source/{quote(target, safe='')}"
     if kind == "section":
-        return f"/en/section/{quote(target, safe='/')}"
+        return f"/{locale}/section/{quote(target, safe='/')}"
     if kind == "story":
-        return f"/en/story/{target}"
-    return f"/search?q={quote(target, safe='')}"
+        return f"/{locale}/story/{target}"
+    return f"{prefix(locale)}/search?q={quote(target, safe='')}"
 
 
 PAGE_KINDS = {"hashtag": "hashtag", "source": "outlet", "section": "section", "story": "story"}

@@ -10,12 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storyline.errors import InputError
+from storyline.i18n import phrase
 from storyline.store import community, transaction
 from storyline.store.models import User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
+
+USERNAME_RULE = phrase("usernames are 3 to 40 letters, digits, dots, dashes or underscores")
+PASSWORD_RULE = phrase("passwords are %(min)d to %(max)d characters long", min=MIN_PASSWORD, max=MAX_PASSWORD)
+USERNAME_TAKEN = phrase("that username is taken")
+# What a visitor may be told, by its English text: ``InputError`` keeps only the text.
+USER_MESSAGES = {str(message): message for message in (USERNAME_RULE, PASSWORD_RULE, USERNAME_TAKEN)}
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps both paths equally slow.
@@ -24,9 +31,9 @@ _DUMMY_HASH = _hasher.hash("storyline-no-such-user")
 
 def validate_credentials(username: str, password: str) -> None:
     if not USERNAME.fullmatch(username):
-        raise InputError("usernames are 3 to 40 letters, digits, dots, dashes or underscores", subject=username)
+        raise InputError(USERNAME_RULE, subject=username)
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InputError(f"passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
+        raise InputError(PASSWORD_RULE)
 
 
 def hash_password(password: str) -> str:
@@ -43,12 +50,12 @@ def password_matches(password_hash: str, password: str) -> bool:
 def register(session: Session, username: str, password: str) -> User:
     validate_credentials(username, password)
     if community.get_user_by_name(session, username) is not None:
-        raise InputError("that username is taken", subject=username)
+        raise InputError(USERNAME_TAKEN, subject=username)
     try:
         with session.begin_nested():
             return community.create_user(session, username, hash_password(password))
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise InputError("that username is taken", subject=username) from exc
+        raise InputError(USERNAME_TAKEN, subject=username) from exc
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

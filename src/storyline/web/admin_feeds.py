@@ -15,18 +15,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from storyline import collect
+from storyline import collect, i18n
 from storyline.errors import InputError, StorylineError
 from storyline.fetch.discover import discover
 from storyline.fetch.http import Fetcher, is_valid_user_agent
 from storyline.fetch.opml import FeedRef, write_opml
 from storyline.fetch.urls import canonical_url, require_http_url
+from storyline.i18n import N_, phrase
 from storyline.logs import get_logger
 from storyline.rules import ACTIONS, KINDS, MAX_PATTERN, MAX_REPLACEMENT, make_rewrite, make_rule
 from storyline.runtime import Runtime
 from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Feed, User
 from storyline.web.deps import RowId, enforce, get_db, get_runtime, require_admin, verify_csrf
+from storyline.web.templating import page_locale
 
 log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
@@ -40,23 +42,24 @@ MAX_TITLE = 500
 MAX_USER_AGENT = 300
 MAX_OPML_BYTES = 1024 * 1024
 MAX_OPML_FEEDS = 1000
-PAGE_MODES = {"auto": "Fetch the page for teasers", "always": "Always fetch the page", "never": "Keep the feed's text"}
-FIELD_LABELS = {"any": "any field", "title": "title", "body": "body", "author": "author", "url": "URL",
-                "outlet": "outlet"}  # fmt: skip
+PAGE_MODES = {"auto": N_("Fetch the page for teasers"), "always": N_("Always fetch the page"),
+              "never": N_("Keep the feed's text")}  # fmt: skip
+FIELD_LABELS = {"any": N_("any field"), "title": N_("title"), "body": N_("body"), "author": N_("author"),
+                "url": N_("URL"), "outlet": N_("outlet")}  # fmt: skip
+ACTION_LABELS = {"block": N_("block"), "keep": N_("keep")}
+KIND_LABELS = {"words": N_("plain words"), "regex": N_("regular expression")}
 # What a redirect may tell the next page: codes only, never text from the request.
 NOTICES = {
-    "added": "Feed added.",
-    "exists": "That feed was already subscribed.",
-    "polled": "Polled: {count} new article{s}.",
-    "paused": "Feed paused: it will not be polled until resumed.",
-    "resumed": "Feed resumed: it will be polled at the next pass.",
-    "renamed": "Feed renamed.",
-    "saved": "Options saved.",
-    "deleted": "Feed deleted.",
-    "imported": "OPML imported: {count} feed{s}.",
-    "rule-added": "Rule added. It applies to articles that arrive from now on.",
-    "rule-deleted": "Rule deleted.",
-    "paused-not-polled": "That feed is paused: resume it to poll it.",
+    "added": N_("Feed added."),
+    "exists": N_("That feed was already subscribed."),
+    "paused": N_("Feed paused: it will not be polled until resumed."),
+    "resumed": N_("Feed resumed: it will be polled at the next pass."),
+    "renamed": N_("Feed renamed."),
+    "saved": N_("Options saved."),
+    "deleted": N_("Feed deleted."),
+    "rule-added": N_("Rule added. It applies to articles that arrive from now on."),
+    "rule-deleted": N_("Rule deleted."),
+    "paused-not-polled": N_("That feed is paused: resume it to poll it."),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -121,11 +124,23 @@ def render_feeds(request: Request, db: Session, status_code: int = 200, **contex
 
 
 def notice_text(request: Request) -> str:
-    """The notice a redirect asked for, by code; its only variable is a number."""
-    text = NOTICES.get(request.query_params.get("notice", ""), "")
+    """The notice a redirect asked for, by code, in the page's language; its only variable is a number (for
+    "polled" and "imported")."""
+    code = request.query_params.get("notice", "")
     value = request.query_params.get("count", "")
     count = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
-    return text.replace("{count}", str(count)).replace("{s}", "" if count == 1 else "s")
+    catalog = i18n.translations(page_locale(request))
+    if code == "polled":
+        return catalog.ngettext("Polled: %(num)d new article.", "Polled: %(num)d new articles.", count) % {"num": count}
+    if code == "imported":
+        return catalog.ngettext("OPML imported: %(num)d feed.", "OPML imported: %(num)d feeds.", count) % {"num": count}
+    return catalog.gettext(NOTICES[code]) if code in NOTICES else ""
+
+
+def failure(request: Request, message: str) -> str:
+    """An error (an ``N_`` constant or a ``phrase``) shown on an administration page, in its language; a
+    reason from an exception stays as the exception words it."""
+    return i18n.localize(message, page_locale(request))
 
 
 def back(notice: str = "", count: int | None = None, anchor: str = "", path: str = "/admin/feeds") -> RedirectResponse:
@@ -138,7 +153,7 @@ def back(notice: str = "", count: int | None = None, anchor: str = "", path: str
 def existing_feed(db: Session, feed_id: int) -> Feed:
     feed = queries.get_feed(db, feed_id)
     if feed is None:
-        raise HTTPException(status_code=404, detail="We have no feed with that id (any more).")
+        raise HTTPException(status_code=404, detail=N_("We have no feed with that id (any more)."))
     return feed
 
 
@@ -179,7 +194,13 @@ def add_feed(
         found = discover(fetcher_for(request), url)
         feed_url = canonical_url(found.url)
     except StorylineError as exc:
-        return render_feeds(request, db, 400, error=f"Could not add that feed: {message(exc)}", address=address[:200])
+        return render_feeds(
+            request,
+            db,
+            400,
+            error=failure(request, phrase("Could not add that feed: %(reason)s", reason=message(exc))),
+            address=address[:200],
+        )
     db.close()  # the discovery took a while; the subscription is written in a transaction of its own
     with transaction(runtime.sessions) as session:
         exists = feeds_admin.find_feed_by_url(session, feed_url) is not None
@@ -311,7 +332,7 @@ def delete_feed(
             {
                 "feed": feed,
                 "articles": feeds_admin.feed_article_count(db, feed_id),
-                "error": "Choose what happens to its articles.",
+                "error": failure(request, N_("Choose what happens to its articles.")),
             },
             status_code=400,
         )
@@ -360,14 +381,14 @@ async def import_opml(
     content = await file.read(MAX_OPML_BYTES + 1) if file is not None else b""
     error = ""
     if not content:
-        error = "Choose an OPML file to import."
+        error = failure(request, N_("Choose an OPML file to import."))
     elif len(content) > MAX_OPML_BYTES:
-        error = f"OPML files are at most {MAX_OPML_BYTES // 1024} KB."
+        error = failure(request, phrase("OPML files are at most %(size)d KB.", size=MAX_OPML_BYTES // 1024))
     else:
         try:
             added = await run_in_threadpool(collect.import_opml, runtime, content, MAX_OPML_FEEDS)
         except StorylineError as exc:
-            error = f"Could not import that file: {message(exc)}"
+            error = failure(request, phrase("Could not import that file: %(reason)s", reason=message(exc)))
     if error:
         with runtime.sessions() as db:
             return render_feeds(request, db, 400, error=error)
@@ -383,9 +404,9 @@ def render_rules(request: Request, db: Session, status_code: int = 200, **contex
         "rules": feeds_admin.list_rules(db),
         "rule_feeds": feeds,
         "feed_names": {feed.id: feed.display_title for feed in feeds},
-        "actions": ACTIONS,
+        "actions": {action: ACTION_LABELS[action] for action in ACTIONS},
         "fields": FIELD_LABELS,
-        "kinds": KINDS,
+        "kinds": {kind: KIND_LABELS[kind] for kind in KINDS},
         "notice": notice_text(request),
         "error": "",
         "form": {
@@ -427,7 +448,13 @@ def add_rule(
             feed_id = feed.id
         rule = make_rule(None, action, field, kind, pattern, feed_id)
     except InputError as exc:
-        return render_rules(request, db, 400, error=f"Could not add that rule: {message(exc)}", form=form)
+        return render_rules(
+            request,
+            db,
+            400,
+            error=failure(request, phrase("Could not add that rule: %(reason)s", reason=message(exc))),
+            form=form,
+        )
     feeds_admin.add_rule(db, rule.feed_id, rule.action, rule.field, rule.kind, rule.pattern)
     db.commit()
     return back("rule-added", path="/admin/rules")
@@ -437,7 +464,7 @@ def add_rule(
 def delete_rule(request: Request, rule_id: RowId, db: Db, admin: Admin) -> Response:
     limit_writes(request, admin)
     if feeds_admin.get_rule(db, rule_id) is None:
-        raise HTTPException(status_code=404, detail="We have no rule with that id (any more).")
+        raise HTTPException(status_code=404, detail=N_("We have no rule with that id (any more)."))
     feeds_admin.delete_rule(db, rule_id)
     db.commit()
     return back("rule-deleted", path="/admin/rules")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from anyio import CapacityLimiter
@@ -18,6 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from storyline import i18n
+from storyline.i18n import N_
 from storyline.runtime import Runtime
 from storyline.store import community, transaction
 from storyline.store.models import User
@@ -33,18 +36,19 @@ from storyline.web.security import (
     WebSession,
     secret_key,
 )
-from storyline.web.templating import make_templates
+from storyline.web.templating import LocalizedTemplates, page_locale
 
 STATIC_DIR = Path(__file__).parent / "static"
 ERROR_TITLES = {
-    400: "That request did not make sense",
-    401: "Please log in",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed",
-    422: "Some fields need another look",
-    429: "Slow down a little",
+    400: N_("That request did not make sense"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    422: N_("Some fields need another look"),
+    429: N_("Slow down a little"),
 }
+OTHER_ERROR = N_("Something went wrong")
 
 
 def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
@@ -68,7 +72,7 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.codec = SessionCodec(secret_key(runtime.settings))
     app.state.limiter = SlidingWindow()
     app.state.limits = limits or RateLimits()
-    app.state.templates = make_templates()
+    app.state.templates = LocalizedTemplates()
     page_threads = runtime.settings.web_page_threads
     app.state.page_threads = CapacityLimiter(page_threads) if page_threads else None
     app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
@@ -78,10 +82,47 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
         app.include_router(module.router)
 
     app.add_middleware(SessionsAndHeaders, runtime=runtime)
+    app.add_middleware(LanguagePrefix)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(reader_pages.LoginRequired, reader_pages.login_required)
     return app
+
+
+class LanguagePrefix:
+    """Reads the interface language from the address. ``/fr/story/3`` is a content page under its language
+    prefix (its route takes the code); ``/fr/about`` is ``/about`` in French: the prefix becomes the request's
+    root path, so the routes see ``/about`` while links built from the address keep ``/fr``. A bare address is
+    English; ``/`` alone chooses by ``Accept-Language`` (``pages.home_page``). A redirect answering a request
+    with a language prefix leads to the same language (``/moderation`` from ``/fr/...`` becomes
+    ``/fr/moderation``), so handlers write their targets once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            code, rest, content = i18n.split_path(scope["path"])
+            state = scope.setdefault("state", {})
+            state["locale"] = code if code is not None and i18n.is_locale(code) else i18n.DEFAULT_LOCALE
+            state["locale_in_path"] = code is not None and i18n.is_locale(code)
+            if state["locale_in_path"] and not content:
+                root = scope.get("root_path", "")
+                path = scope["path"] if rest != "/" else f"{root}/{code}/"
+                scope = dict(scope, path=path, root_path=f"{root}/{code}", app_root_path=root)
+            if state["locale_in_path"]:
+                send = partial(_localized_redirects, send, state["locale"])
+        await self.app(scope, receive, send)
+
+
+async def _localized_redirects(send: Send, locale: str, message: Message) -> None:
+    if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+        headers = MutableHeaders(scope=message)
+        location = headers.get("location")
+        if location and location.startswith("/") and not location.startswith("//"):
+            path, mark, rest = location.partition("?") if "?" in location else location.partition("#")
+            headers["location"] = i18n.localized_path(path, locale) + mark + rest
+    await send(message)
 
 
 class SessionsAndHeaders:
@@ -162,12 +203,13 @@ def _wants_json(request: Request) -> bool:
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if _wants_json(request):
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-    title = ERROR_TITLES.get(exc.status_code, "Something went wrong")
+    title = ERROR_TITLES.get(exc.status_code, OTHER_ERROR)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else ""
+    locale = page_locale(request)
     return request.app.state.templates.TemplateResponse(
         request,
         "error.html",
-        {"status": exc.status_code, "title": title, "detail": detail},
+        {"status": exc.status_code, "title": i18n.localize(title, locale), "detail": i18n.localize(detail, locale)},
         status_code=exc.status_code,
         headers=exc.headers,
     )
@@ -177,10 +219,15 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     if _wants_json(request):
         return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
     fields = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+    locale = page_locale(request)
     return request.app.state.templates.TemplateResponse(
         request,
         "error.html",
-        {"status": 400, "title": ERROR_TITLES[400], "detail": f"Please check: {', '.join(fields)}."},
+        {
+            "status": 400,
+            "title": i18n.localize(ERROR_TITLES[400], locale),
+            "detail": i18n.localize(i18n.phrase("Please check: %(fields)s.", fields=", ".join(fields)), locale),
+        },
         status_code=400,
     )
 

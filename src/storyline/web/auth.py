@@ -9,14 +9,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from storyline import i18n
 from storyline.errors import InputError
+from storyline.i18n import N_
 from storyline.store import community
 from storyline.store.models import User
 from storyline.web import accounts
 from storyline.web.deps import client_ip, enforce, get_db, require_user, verify_csrf
 from storyline.web.security import WebSession
+from storyline.web.templating import page_locale
 
 router = APIRouter(default_response_class=HTMLResponse)
+WRONG_CREDENTIALS = N_("Wrong username or password.")
 Db = Annotated[Session, Depends(get_db)]
 
 
@@ -58,7 +62,8 @@ def register(
         db.commit()
     except InputError as exc:
         db.rollback()
-        return form_page(request, "register.html", _message(exc), 400, next=safe_next(next), username=username)
+        error = i18n.localize(accounts.USER_MESSAGES.get(_message(exc), _message(exc)), page_locale(request))
+        return form_page(request, "register.html", error, 400, next=safe_next(next), username=username)
     start_session(request, user)
     return RedirectResponse(safe_next(next), status_code=303)
 
@@ -82,7 +87,12 @@ def login(
     user = accounts.authenticate(db, username.strip(), password)
     if user is None:
         return form_page(
-            request, "login.html", "Wrong username or password.", 400, next=safe_next(next), username=username
+            request,
+            "login.html",
+            i18n.localize(WRONG_CREDENTIALS, page_locale(request)),
+            400,
+            next=safe_next(next),
+            username=username,
         )
     db.commit()
     start_session(request, user)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from storyline.i18n import N_, phrase
 from storyline.store import community, queries
 from storyline.store.models import Comment, User
 from storyline.web.deps import (
@@ -33,9 +34,11 @@ MAX_REASON = 500
 def clean_body(body: str) -> str:
     body = body.replace("\r\n", "\n").strip()
     if not body:
-        raise HTTPException(status_code=400, detail="A comment needs some text.")
+        raise HTTPException(status_code=400, detail=N_("A comment needs some text."))
     if len(body) > MAX_COMMENT:
-        raise HTTPException(status_code=400, detail=f"Comments are at most {MAX_COMMENT} characters.")
+        raise HTTPException(
+            status_code=400, detail=phrase("Comments are at most %(limit)d characters.", limit=MAX_COMMENT)
+        )
     return body
 
 
@@ -48,9 +51,9 @@ def commit_shown_change(request: Request, db: Session) -> None:
 def own_comment(db: Session, comment_id: int, user: User) -> Comment:
     comment = community.get_comment(db, comment_id)
     if comment is None or comment.deleted:
-        raise HTTPException(status_code=404, detail="That comment does not exist (any more).")
+        raise HTTPException(status_code=404, detail=N_("That comment does not exist (any more)."))
     if comment.user_id != user.id:
-        raise HTTPException(status_code=403, detail="You can only change your own comments.")
+        raise HTTPException(status_code=403, detail=N_("You can only change your own comments."))
     return comment
 
 
@@ -77,12 +80,12 @@ def post_comment(
 ) -> Response:
     article = queries.get_article(db, public_id)
     if article is None:
-        raise HTTPException(status_code=404, detail="We have no article with that id.")
+        raise HTTPException(status_code=404, detail=N_("We have no article with that id."))
     text = clean_body(body)
     if parent_id is not None:
         parent = community.get_comment(db, parent_id)
         if parent is None or parent.article_id != article.id or parent.deleted or parent.hidden:
-            raise HTTPException(status_code=400, detail="You can only reply to a visible comment on this article.")
+            raise HTTPException(status_code=400, detail=N_("You can only reply to a visible comment on this article."))
     enforce_posting_limits(request, user)
     comment = community.add_comment(db, article.id, user.id, text, parent_id)
     commit_shown_change(request, db)
@@ -121,7 +124,7 @@ def delete_comment(request: Request, comment_id: RowId, db: Db, user: LoggedIn) 
 def report_form(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> HTMLResponse:
     comment = community.get_comment(db, comment_id)
     if comment is None or comment.deleted or comment.hidden:
-        raise HTTPException(status_code=404, detail="That comment does not exist (any more).")
+        raise HTTPException(status_code=404, detail=N_("That comment does not exist (any more)."))
     article = community.comment_article(db, comment_id)
     return request.app.state.templates.TemplateResponse(
         request, "comment_report.html", {"comment": comment, "article": article}
@@ -138,7 +141,7 @@ def report_comment(
 ) -> Response:
     comment = community.get_comment(db, comment_id)
     if comment is None or comment.deleted:
-        raise HTTPException(status_code=404, detail="That comment does not exist (any more).")
+        raise HTTPException(status_code=404, detail=N_("That comment does not exist (any more)."))
     enforce_posting_limits(request, user)
     if not community.has_reported(db, comment_id, user.id):
         community.add_report(db, comment_id, user.id, reason.strip()[:MAX_REASON] or "No reason given")
@@ -156,7 +159,7 @@ def moderation_queue(request: Request, db: Db, admin: Admin) -> HTMLResponse:
 @router.post("/moderation/comments/{comment_id}/hide", dependencies=[Depends(verify_csrf)])
 def hide_comment(request: Request, comment_id: RowId, db: Db, admin: Admin) -> Response:
     if community.get_comment(db, comment_id) is None:
-        raise HTTPException(status_code=404, detail="That comment does not exist.")
+        raise HTTPException(status_code=404, detail=N_("That comment does not exist."))
     community.hide_comment(db, comment_id)
     community.resolve_reports(db, comment_id)
     commit_shown_change(request, db)
@@ -174,9 +177,9 @@ def dismiss_reports(comment_id: RowId, db: Db, admin: Admin) -> Response:
 def suspend_user(user_id: RowId, db: Db, admin: Admin) -> Response:
     target = community.get_user(db, user_id)
     if target is None:
-        raise HTTPException(status_code=404, detail="No such account.")
+        raise HTTPException(status_code=404, detail=N_("No such account."))
     if target.is_admin:
-        raise HTTPException(status_code=400, detail="Moderators cannot be suspended here.")
+        raise HTTPException(status_code=400, detail=N_("Moderators cannot be suspended here."))
     community.suspend_user(db, user_id)
     db.commit()
     return RedirectResponse("/moderation", status_code=303)

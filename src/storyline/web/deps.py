@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from storyline.i18n import N_, phrase
 from storyline.runtime import Runtime
 from storyline.store.models import User
 from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindow, WebSession
@@ -31,7 +32,7 @@ class TooManyRequests(HTTPException):
     def __init__(self, retry_after: int) -> None:
         super().__init__(
             status_code=429,
-            detail=f"Too many attempts. Please wait {retry_after} seconds and try again.",
+            detail=phrase("Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=retry_after),
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -81,13 +82,13 @@ def current_user(request: Request) -> User | None:
 def require_user(request: Request) -> User:
     user = current_user(request)
     if user is None:
-        raise HTTPException(status_code=401, detail="Please log in first.")
+        raise HTTPException(status_code=401, detail=N_("Please log in first."))
     return user
 
 
 def require_admin(user: User = Depends(require_user)) -> User:
     if not user.is_admin:
-        raise HTTPException(status_code=403, detail="Only moderators may do this.")
+        raise HTTPException(status_code=403, detail=N_("Only moderators may do this."))
     return user
 
 
@@ -99,7 +100,7 @@ async def verify_csrf(request: Request) -> None:
     if not request.state.session_from_cookie or not codec.csrf_valid(
         request.state.session, token if isinstance(token, str) else None
     ):
-        raise HTTPException(status_code=403, detail="This form has expired. Please reload the page and try again.")
+        raise HTTPException(status_code=403, detail=N_("This form has expired. Please reload the page and try again."))
 
 
 def client_ip(request: Request) -> str:

@@ -13,19 +13,22 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from storyline import i18n
 from storyline.errors import StorylineError
+from storyline.i18n import N_
 from storyline.logs import get_logger
 from storyline.pipeline import refresh_story_analysis, row_to_domain
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import reading, views
 from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, read_page, verify_csrf
-from storyline.web.templating import article_path
+from storyline.web.templating import article_path, page_locale
 from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
 log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
 
+TOP_STORIES = N_("Top stories")
 PAGE_SIZE = 20
 STORY_PAGE_SIZE = 100  # a story of thousands of articles is read a page at a time
 ASK_ARTICLES = 40  # a question is answered from the article and its story's newest coverage
@@ -66,18 +69,23 @@ def paged(fetch: Callable[[int, int], list], page: int, size: int = PAGE_SIZE) -
 
 def check_language(lang: str) -> None:
     if language_code(lang) != lang:
-        raise not_found("No such language.")
+        raise not_found(N_("No such language."))
 
 
 @router.get("/", name="home")
 async def home_page(request: Request) -> Response:
+    """The front page under a language prefix (/en/, /fr/); the bare / sends each browser to its language."""
+    if not request.state.locale_in_path:
+        language = i18n.negotiate(request.headers.get("accept-language"))
+        return RedirectResponse(f"/{language}/", status_code=302, headers={"Vary": "Accept-Language"})
     return await read_page(request, partial(render_home, request))
 
 
 def render_home(request: Request, db: Session) -> Response:
     if reading.reader(request) is not None:
         return render(request, "for_you.html", **reading.for_you(request, db))
-    return render(request, "home.html", feeds=alternate_feeds("/feeds/home", "Top stories"), **views.home(db))
+    feeds = alternate_feeds("/feeds/home", i18n.localize(TOP_STORIES, page_locale(request)))
+    return render(request, "home.html", feeds=feeds, **views.home(db, page_locale(request)))
 
 
 @router.get("/{lang}/article/{public_id}", name="article")
@@ -88,9 +96,9 @@ async def article_page(request: Request, lang: str, public_id: str) -> Response:
 def render_article(request: Request, lang: str, public_id: str, db: Session) -> Response:
     row = queries.article_for_page(db, public_id)
     if row is None:
-        raise not_found("We have no article with that id. It may have been removed, or the link is mistyped.")
-    if lang != language_code(row.language):
-        return RedirectResponse(article_path(row), status_code=301)
+        raise not_found(N_("We have no article with that id. It may have been removed, or the link is mistyped."))
+    if not i18n.is_locale(lang) and lang != language_code(row.language):
+        return RedirectResponse(article_path(row, i18n.DEFAULT_LOCALE), status_code=301)
     return render(request, "article.html", **article_context(db, row), **reading.opened_article(request, db, row))
 
 
@@ -164,7 +172,7 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
 
     row = queries.get_article(db, public_id)
     if row is None:
-        raise not_found("We have no article with that id.")
+        raise not_found(N_("We have no article with that id."))
     question = question.strip()
     answer = None
     if question:
@@ -178,7 +186,7 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
             answer = ask.answer(question, articles, get_runtime(request).settings)
         except StorylineError as exc:
             log.warning("ask failed", article=public_id, error=str(exc))
-            raise HTTPException(status_code=503, detail="The answer could not be computed right now.") from exc
+            raise HTTPException(status_code=503, detail=N_("The answer could not be computed right now.")) from exc
     return render(request, "ask.html", article=row, question=question, answer=answer, lang=language_code(row.language))
 
 
@@ -187,7 +195,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
     check_language(lang)
     story = queries.get_story(db, story_id)
     if story is None:
-        raise not_found("We have no story with that id.")
+        raise not_found(N_("We have no story with that id."))
     if story.merged_into is not None:
         return RedirectResponse(f"/{lang}/story/{story.merged_into}", status_code=301)
     try:
@@ -231,13 +239,13 @@ def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Sessio
     check_language(lang)
     entity = queries.get_entity(db, slug)
     if entity is None:
-        raise not_found("No article carries that hashtag yet.")
+        raise not_found(N_("No article carries that hashtag yet."))
     muted = reading.muted_for(request, db)
     articles, has_next = paged(lambda limit, offset: queries.entity_articles(db, entity.id, limit, offset, muted), page)
     return listing(
         request,
         db,
-        f"Latest news with #{entity.name}",
+        i18n.localize(i18n.phrase("Latest news with #%(name)s", name=entity.name), page_locale(request)),
         articles,
         page,
         has_next,
@@ -259,11 +267,11 @@ def render_section(request: Request, lang: str, name: str, page: int, db: Sessio
     fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, section=name, muted=muted)  # noqa: E731
     articles, has_next = paged(fetch, page)
     if not articles and page == 1:
-        raise not_found("There is no such section, or it has no articles yet.")
+        raise not_found(N_("There is no such section, or it has no articles yet."))
     return listing(
         request,
         db,
-        name,
+        i18n.localize(name, page_locale(request)),
         articles,
         page,
         has_next,
@@ -282,7 +290,7 @@ def render_source(request: Request, lang: str, slug: str, page: int, db: Session
     check_language(lang)
     outlet = queries.get_outlet_by_slug(db, slug)
     if outlet is None:
-        raise not_found("We know no outlet by that name.")
+        raise not_found(N_("We know no outlet by that name."))
     muted = reading.muted_for(request, db)
     fetch = lambda limit, offset: queries.latest_articles(db, limit, offset, outlet_id=outlet.id, muted=muted)  # noqa: E731
     articles, has_next = paged(fetch, page)
@@ -379,6 +387,32 @@ def feeds_page(request: Request, db: Db) -> HTMLResponse:
     return render(request, "feeds.html", subscriptions=queries.list_feeds(db))
 
 
+# What the about page calls the measures in ``data/scores.json`` (as it always has in English); a key not
+# listed here is shown as written.
+SCORE_LABELS = {
+    "extraction": N_("Extraction"),
+    "clustering": N_("Clustering"),
+    "sections": N_("Sections"),
+    "summary": N_("Summary"),
+    "seed_story": N_("Seed story"),
+    "data": N_("data"),
+    "precision": N_("precision"),
+    "recall": N_("recall"),
+    "accuracy": N_("accuracy"),
+    "plain_trafilatura_f1": N_("plain trafilatura f1"),
+    "bcubed_f1": N_("bcubed f1"),
+    "bcubed_precision": N_("bcubed precision"),
+    "bcubed_recall": N_("bcubed recall"),
+    "rouge2_f1": N_("rouge2 f1"),
+    "length_matched_lead_rouge2_f1": N_("length matched lead rouge2 f1"),
+    "ratio_to_lead": N_("ratio to lead"),
+    "mean_words": N_("mean words"),
+    "entities_found": N_("entities found"),
+    "quotes_with_right_speaker": N_("quotes with right speaker"),
+    "key_figures_found": N_("key figures found"),
+}
+
+
 def load_scores(path: Path = SCORES_FILE) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -388,4 +422,4 @@ def load_scores(path: Path = SCORES_FILE) -> dict:
 
 @router.get("/about", name="about")
 def about_page(request: Request) -> HTMLResponse:
-    return render(request, "about.html", scores=load_scores())
+    return render(request, "about.html", scores=load_scores(), score_labels=SCORE_LABELS)

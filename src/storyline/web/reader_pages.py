@@ -5,6 +5,7 @@ redirect back (303); a visitor who is not signed in is sent to log in first."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from storyline.errors import InputError
+from storyline.i18n import N_
 from storyline.readers import follows as rules
 from storyline.readers import state
 from storyline.readers.follows import HOME_SCOPE, follow_scope, section_scope
@@ -25,7 +27,7 @@ from storyline.web.auth import safe_next
 from storyline.web.deps import RowId, enforce, get_db, verify_csrf
 from storyline.web.pages import PageNumber, listing, paged, render
 from storyline.web.syndication import FEED_SIZE, FeedSource, feed_response, split_format
-from storyline.web.templating import SITE_NAME
+from storyline.web.templating import SITE_NAME, page_locale
 from storyline.web.text import xml_safe
 
 router = APIRouter(default_response_class=HTMLResponse)
@@ -76,7 +78,7 @@ def back_to(next_path: str) -> RedirectResponse:
 def own_follow(db: Session, user: User, follow_id: int) -> Follow:
     follow = store.get_follow(db, follow_id)
     if follow is None or follow.user_id != user.id:
-        raise HTTPException(status_code=404, detail="You follow nothing by that number.")
+        raise HTTPException(status_code=404, detail=N_("You follow nothing by that number."))
     return follow
 
 
@@ -137,7 +139,7 @@ def follows_page(request: Request, user: Reader, db: Db) -> HTMLResponse:
         labels=labels(db, [*follows, *mutes]),
         unread={follow_id: state.unread_label(count) for follow_id, count in unread.items()},
         headings=rules.HEADINGS,
-        page_path=rules.page_path,
+        page_path=partial(rules.page_path, locale=page_locale(request)),
     )
 
 
@@ -162,7 +164,7 @@ def private_feed(request: Request, db: Db, follow_id: RowId, name: str) -> Respo
     token, fmt = split_format(name)
     followed = store.get_follow(db, follow_id)
     if followed is None or not rules.token_matches(followed.feed_token, token):
-        raise HTTPException(status_code=404, detail="No feed at this address. Its owner may have renewed it.")
+        raise HTTPException(status_code=404, detail=N_("No feed at this address. Its owner may have renewed it."))
     muted = store.muted(db, followed.user_id)
     articles = store.follow_articles(db, followed, FEED_SIZE, 0, muted)
     title = labels(db, [followed])[(followed.kind, followed.target)]
@@ -238,9 +240,9 @@ def mark_all_read(
     elif kind == "section" and name:
         scope = section_scope(name)
     elif scope != HOME_SCOPE:
-        raise HTTPException(status_code=400, detail="Mark all read applies to the home, a section or a follow.")
+        raise HTTPException(status_code=400, detail=N_("Mark all read applies to the home, a section or a follow."))
     if older_than not in state.MARK_OLDER_THAN:
-        raise HTTPException(status_code=400, detail="Older than a day or a week, or everything.")
+        raise HTTPException(status_code=400, detail=N_("Older than a day or a week, or everything."))
     store.raise_read_mark(db, user.id, scope, state.mark_time(utcnow(), older_than))
     db.commit()
     return back_to(next)
@@ -256,7 +258,7 @@ def save(
 ):
     row = queries.get_article(db, article)
     if row is None:
-        raise HTTPException(status_code=404, detail="We have no article with that id.")
+        raise HTTPException(status_code=404, detail=N_("We have no article with that id."))
     (store.save_article if saved else store.unsave_article)(db, user.id, row.id)
     db.commit()
     return back_to(next)

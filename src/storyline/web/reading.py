@@ -18,6 +18,7 @@ from storyline.store import queries
 from storyline.store import readers as store
 from storyline.store.models import Article, Follow, Mute, Story, StoryVisit, User, utcnow
 from storyline.web import views
+from storyline.web.templating import page_locale
 
 FOR_YOU_STORIES = 12
 # For you reads this many of the newest unread articles of its window, whatever the reader follows.
@@ -140,13 +141,13 @@ def opened_story(request: Request, db: Session, story: Story, coverage: Sequence
     return {"actions": actions, "news": news, "new_ids": new_ids}
 
 
-def story_cards(db: Session, user: User, stories: Sequence[Story], muted: Muted | None) -> dict:
+def story_cards(db: Session, user: User, stories: Sequence[Story], muted: Muted | None, locale: str) -> dict:
     """Cards for the stories, built from their unmuted coverage (a story with none left, or a muted word in its
     title, is left out), each with what is new since the reader opened it."""
     stories = [story for story in stories if not (muted and muted.hides_title(story.title))]
     members = queries.stories_lead_articles(db, [story.id for story in stories], muted)
     counts = queries.comment_counts(db, [article.id for article in members])
-    cards = views.story_cards(stories, members, counts)
+    cards = views.story_cards(stories, members, counts, locale)
     shown = {card.story.id: card.story for card in cards}
     visits = store.story_visits(db, user.id, list(shown))
     news = {story_id: news_since(visit, shown[story_id]) for story_id, visit in visits.items()}
@@ -198,7 +199,7 @@ def for_you(request: Request, db: Session) -> dict:
         stories = views.front_page_stories(db)
         suggestions = [entity for entity, _ in queries.top_entities(db, SUGGESTED_HASHTAGS)]
     return {
-        **story_cards(db, user, stories, muted),
+        **story_cards(db, user, stories, muted, page_locale(request)),
         "follows": follows,
         "suggestions": suggestions,
         "actions": Actions("home", "", "/", scope=HOME_SCOPE),

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from feedgen.feed import FeedGenerator
 from sqlalchemy.orm import Session
 
+from storyline.i18n import N_
 from storyline.store import queries
 from storyline.store.models import Article, Development
 from storyline.web.deps import get_db, parse_row_id
@@ -143,14 +144,14 @@ def feed_response(request: Request, source: FeedSource, fmt: str) -> Response:
 def split_format(name: str) -> tuple[str, str]:
     key, _, fmt = name.rpartition(".")
     if not key or fmt not in MEDIA_TYPES:
-        raise HTTPException(status_code=404, detail="Feeds end in .atom, .rss or .json.")
+        raise HTTPException(status_code=404, detail=N_("Feeds end in .atom, .rss or .json."))
     return key, fmt
 
 
 @router.get("/feeds/home.{fmt}", tags=["feeds"])
 def home_feed(request: Request, fmt: str, db: Db) -> Response:
     if fmt not in MEDIA_TYPES:
-        raise HTTPException(status_code=404, detail="Feeds end in .atom, .rss or .json.")
+        raise HTTPException(status_code=404, detail=N_("Feeds end in .atom, .rss or .json."))
     articles = queries.latest_articles(db, limit=FEED_SIZE)
     return feed_response(request, FeedSource("Latest news", "/", "/feeds/home", articles), fmt)
 
@@ -160,7 +161,7 @@ def hashtag_feed(request: Request, name: str, db: Db) -> Response:
     slug, fmt = split_format(name)
     entity = queries.get_entity(db, slug)
     if entity is None:
-        raise HTTPException(status_code=404, detail="No article carries that hashtag yet.")
+        raise HTTPException(status_code=404, detail=N_("No article carries that hashtag yet."))
     articles = queries.entity_articles(db, entity.id, FEED_SIZE)
     source = FeedSource(f"Latest news with #{entity.name}", f"/en/hashtag/{slug}", f"/feeds/hashtag/{slug}", articles)
     return feed_response(request, source, fmt)
@@ -173,7 +174,7 @@ def story_feed(request: Request, name: str, db: Db) -> Response:
     # a merged story's subscribers keep getting its coverage, now under the surviving story
     story = queries.get_surviving_story(db, story_id) if story_id is not None else None
     if story is None:
-        raise HTTPException(status_code=404, detail="We have no story with that id.")
+        raise HTTPException(status_code=404, detail=N_("We have no story with that id."))
     articles = queries.story_latest_coverage(db, story.id, FEED_SIZE)
     queries.load_bodies(db, [article.id for article in articles])
     return feed_response(
@@ -186,7 +187,7 @@ def section_feed(request: Request, name: str, db: Db) -> Response:
     section, fmt = split_format(name)
     articles = queries.latest_articles(db, limit=FEED_SIZE, section=section)
     if not articles:
-        raise HTTPException(status_code=404, detail="There is no such section, or it has no articles yet.")
+        raise HTTPException(status_code=404, detail=N_("There is no such section, or it has no articles yet."))
     source = FeedSource(section, f"/en/section/{section}", f"/feeds/section/{section}", articles)
     return feed_response(request, source, fmt)
 

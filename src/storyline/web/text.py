@@ -9,7 +9,11 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import nh3
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
+
+from storyline.i18n import DEFAULT_LOCALE, translations
 
 WALL_OF_TEXT = 8  # sentences in one paragraph
 SENTENCES_PER_BREAK = 4
@@ -46,32 +50,57 @@ def xml_safe(value: str | None) -> str:
     return _XML_INVALID.sub("", value or "")
 
 
-def relative_time(then: datetime, now: datetime | None = None) -> str:
-    """ "18 minutes ago" for the last week, then the date."""
+def relative_time(then: datetime, now: datetime | None = None, locale: str = DEFAULT_LOCALE) -> str:
+    """ "18 minutes ago" for the last week, then the date, in ``locale``."""
+    catalog = translations(locale)
     seconds = int(((now or datetime.now(timezone.utc)) - then).total_seconds())
-    if 0 <= seconds < 60:
-        return "just now"
-    for unit, size, limit in (("minute", 60, 60), ("hour", 3600, 24), ("day", 86400, 7)):
-        value = seconds // size
-        if 0 < value < limit:
-            return f"{value} {unit}{'' if value == 1 else 's'} ago"
-    return absolute_date(then)
+    if seconds < 0 or seconds >= 7 * 86400:
+        return absolute_date(then, locale)
+    if seconds < 60:
+        return catalog.gettext("just now")
+    if seconds < 3600:
+        return catalog.ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60) % {"num": seconds // 60}
+    if seconds < 86400:
+        return catalog.ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600) % {"num": seconds // 3600}
+    return catalog.ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400) % {"num": seconds // 86400}
 
 
-def duration(delta: timedelta) -> str:
+def duration(delta: timedelta, locale: str = DEFAULT_LOCALE) -> str:
     """ "35 min", "2 h", "3 days": how long after, for a line of evidence."""
+    catalog = translations(locale)
     seconds = int(delta.total_seconds())
     if seconds < 60:
-        return "under a minute"
+        return catalog.gettext("under a minute")
     if seconds < 3600:
-        return f"{seconds // 60} min"
+        return catalog.gettext("%(num)d min") % {"num": seconds // 60}
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+        return catalog.gettext("%(num)d h") % {"num": seconds // 3600}
+    return catalog.ngettext("%(num)d day", "%(num)d days", seconds // 86400) % {"num": seconds // 86400}
 
 
-def absolute_date(moment: datetime) -> str:
-    return f"{moment.day} {moment:%b %Y}"
+def absolute_date(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """ "16 Jun 2025", "16 juin 2025"."""
+    return format_date(moment, "d MMM y", locale=locale)
+
+
+def date_and_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """ "16 June 2025, 17:42 UTC", "16 juin 2025, 17:42 UTC": a byline's exact time."""
+    return format_datetime(moment, "d MMMM y, HH:mm 'UTC'", tzinfo=timezone.utc, locale=locale)
+
+
+def day_and_time(moment: datetime, locale: str = DEFAULT_LOCALE) -> str:
+    """ "16 Jun 17:42 UTC": when a feed is next polled."""
+    return format_datetime(moment, "d MMM HH:mm 'UTC'", tzinfo=timezone.utc, locale=locale)
+
+
+def decimal(value: float, locale: str = DEFAULT_LOCALE) -> str:
+    """A score with two decimals in the locale's notation: "0.66", "0,66"."""
+    return format_decimal(value, "0.00", locale=locale)
+
+
+def count(number: int, locale: str = DEFAULT_LOCALE) -> str:
+    """A count in the locale's digits grouping ("1,000", "1 000"); below a thousand, plain digits everywhere."""
+    return str(number) if -1000 < number < 1000 else format_decimal(number, locale=locale)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storyline.store import queries
 from storyline.store.models import Article, Comment, Outlet, Story
-from storyline.web.text import safe_http_url
+from storyline.web.text import language_code, safe_http_url
 
 TOP_STORY_WINDOW = timedelta(hours=48)
 TOP_STORIES = 9
@@ -59,10 +59,18 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
     )
 
 
+def language_first(articles: Sequence[Article], locale: str | None) -> list[Article]:
+    """The articles in the reader's language first, each group in its given order."""
+    if locale is None:
+        return list(articles)
+    return sorted(articles, key=lambda article: language_code(article.language) != locale)
+
+
 @dataclass
 class StoryCard:
     story: Story
     lead: Article
+    title: str  # the lead's headline: the story's title, or a headline in the reader's language
     outlets: list[str]
     image_url: str | None
     comments: int
@@ -122,10 +130,12 @@ def front_page_stories(session: Session, now: datetime | None = None) -> list[St
     return stories[:TOP_STORIES]
 
 
-def home(session: Session, now: datetime | None = None) -> dict:
+def home(session: Session, locale: str | None = None, now: datetime | None = None) -> dict:
+    """The front page; with ``locale``, the reader's language's articles come first in each list and lead
+    their stories' cards."""
     stories = front_page_stories(session, now)
     members = queries.stories_lead_articles(session, [story.id for story in stories])
-    latest = queries.latest_articles(session, limit=LATEST)
+    latest = language_first(queries.latest_articles(session, limit=LATEST), locale)
     sections = [
         (name, queries.latest_articles(session, limit=SECTION_PREVIEW, section=name))
         for name, _ in queries.section_counts(session)[:HOME_SECTIONS]
@@ -133,14 +143,16 @@ def home(session: Session, now: datetime | None = None) -> dict:
     shown = members + latest + [article for _, articles in sections for article in articles]
     counts = queries.comment_counts(session, sorted({article.id for article in shown}))
     return {
-        "stories": story_cards(stories, members, counts),
+        "stories": story_cards(stories, members, counts, locale),
         "latest": latest,
         "sections": sections,
         "comment_counts": counts,
     }
 
 
-def story_cards(stories: Sequence[Story], members: Sequence[Article], counts: dict[int, int]) -> list[StoryCard]:
+def story_cards(
+    stories: Sequence[Story], members: Sequence[Article], counts: dict[int, int], locale: str | None = None
+) -> list[StoryCard]:
     by_story: dict[int, list[Article]] = defaultdict(list)
     for article in members:
         by_story[article.story_id].append(article)
@@ -153,10 +165,15 @@ def story_cards(stories: Sequence[Story], members: Sequence[Article], counts: di
         outlets = list(dict.fromkeys(article.outlet.name for article in articles))
         # The article whose headline became the story's title, so the card's title and link agree.
         lead = next((article for article in articles if article.title == story.title), articles[0])
+        title = story.title
+        in_language = [article for article in articles if language_code(article.language) == locale]
+        if in_language and language_code(lead.language) != locale:
+            lead, title = in_language[0], in_language[0].title
         cards.append(
             StoryCard(
                 story=story,
                 lead=lead,
+                title=title,
                 outlets=outlets,
                 image_url=images[0] if images else None,
                 comments=sum(counts.get(article.id, 0) for article in articles),
