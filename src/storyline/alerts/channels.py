@@ -18,12 +18,16 @@ from storyline.alerts.messages import Message, email_parts, push_text, webhook_p
 from storyline.config import Settings
 from storyline.errors import BlockedURLError, ConfigError, FetchError, InputError, StorylineError
 from storyline.fetch.http import Fetcher, is_public_address, resolve_host
+from storyline.i18n import N_
 
 KINDS = ("email", "apprise", "webhook")
 SIGNATURE_HEADER = "X-Storyline-Signature"
 DELIVERY_HEADER = "X-Storyline-Delivery"
 SMTP_TIMEOUT_S = 30
 MAX_ADDRESS = 320
+NOT_AN_EMAIL = N_("not an email address")
+NOT_APPRISE = N_("Apprise does not understand this URL")
+PRIVATE_PUSH_HOST = N_("the push service's host is not a public address")
 
 
 class DeliveryError(StorylineError):
@@ -37,7 +41,7 @@ def checked_email(address: str) -> str:
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if not at or not local or "." not in domain or len(address) > MAX_ADDRESS or any(c in address for c in " \r\n<>,"):
-        raise InputError("not an email address", subject=address[:80])
+        raise InputError(NOT_AN_EMAIL, subject=address[:80])
     return address
 
 
@@ -98,7 +102,7 @@ def checked_apprise_url(settings: Settings, url: str) -> str:
     url = url.strip()
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
-        raise InputError("Apprise does not understand this URL", subject=_redacted(url))
+        raise InputError(NOT_APPRISE, subject=_redacted(url))
     host = getattr(plugin, "host", None)
     if host and not settings.allow_private_hosts:
         try:
@@ -106,7 +110,7 @@ def checked_apprise_url(settings: Settings, url: str) -> str:
         except FetchError:
             addresses = []  # a token in the host's place, not a host
         if any(not is_public_address(address) for address in addresses):
-            raise BlockedURLError("the push service's host is not a public address", subject=host)
+            raise BlockedURLError(PRIVATE_PUSH_HOST, subject=host)
     return url
 
 

@@ -22,6 +22,7 @@ from storyline.alerts.throttle import ReaderLimits, Verdict, decide, digest_due_
 from storyline.config import Settings
 from storyline.errors import StorylineError
 from storyline.fetch.http import Fetcher
+from storyline.i18n import N_, phrase
 from storyline.logs import get_logger
 from storyline.store import alerts as store
 from storyline.store import readers as reader_store
@@ -143,7 +144,8 @@ def failed(runtime, delivery_id: int, channel: AlertChannel, attempts: int, erro
     with transaction(runtime.sessions) as session:
         store.delivery_failed(session, delivery_id, error, retry_at)
         if store.count_channel_failure(session, channel.id) >= DISABLE_AFTER:
-            store.disable_channel(session, channel.id, f"disabled after {DISABLE_AFTER} failures in a row: {error}")
+            reason = phrase("disabled after %(num)d failures in a row: %(error)s", num=DISABLE_AFTER, error=error)
+            store.disable_channel(session, channel.id, reason)
 
 
 def build_message(session: Session, settings: Settings, alerts: list[Alert], digest: bool) -> messages.Message:
@@ -166,9 +168,9 @@ def send_test(settings: Settings, channel: AlertChannel, fetcher: Fetcher | None
     """The settings page's "send a test": a message straight to the channel, not queued; raises on failure."""
     item = messages.Item(
         kind="test",
-        headline="Storyline test: alerts reach you here",
+        headline=N_("Storyline test: alerts reach you here"),
         story_id=0,
-        story_title="When a story you follow develops, alerts like this one arrive here.",
+        story_title=N_("When a story you follow develops, alerts like this one arrive here."),
         url=f"{settings.site_url}/settings/alerts",
         cites=(),
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from storyline.i18n import N_, phrase
+
 # Kinds of development, and the choices a follow offers (a choice covers one or more kinds).
 NEW_STORY = "new_story"
 NEW_OUTLET = "new_outlet"
@@ -25,11 +27,11 @@ CHOICES = {
     "merge": (MERGE,),
 }
 CHOICE_LABELS = {
-    "new_story": "A new story about it",
-    "coverage": "A new outlet or more articles",
-    "figures": "A new key figure, or outlets disagreeing",
-    "quotes": "A new quote by a followed person",
-    "merge": "Stories merged",
+    "new_story": N_("A new story about it"),
+    "coverage": N_("A new outlet or more articles"),
+    "figures": N_("A new key figure, or outlets disagreeing"),
+    "quotes": N_("A new quote by a followed person"),
+    "merge": N_("Stories merged"),
 }
 # A followed story gaining this many articles since it last alerted is a development of its own.
 MORE_ARTICLES_STEP = 5
@@ -107,15 +109,23 @@ def developments(before: StoryState | None, after: StoryState, analysis: dict | 
     analysis that back it. An unchanged story has none."""
     analysis = analysis or {}
     if before is None:
-        return [Found(NEW_STORY, _clip(f"New story: {after.title}"), _detail(NEW_STORY, summary_cites(analysis)))]
+        return [
+            Found(
+                NEW_STORY,
+                _clip(phrase("New story: %(title)s", title=after.title)),
+                _detail(NEW_STORY, summary_cites(analysis)),
+            )
+        ]
     found = [*_new_outlets(before, after, analysis), *_new_figures(before, after, analysis)]
     found += _new_quotes(before, after, analysis)
     if after.article_count - before.alerted_article_count >= MORE_ARTICLES_STEP:
         count = after.article_count - before.alerted_article_count
-        found.append(Found(MORE_ARTICLES, f"{count} more articles on the story", _detail(MORE_ARTICLES, [])))
+        found.append(
+            Found(MORE_ARTICLES, phrase("%(num)d more articles on the story", num=count), _detail(MORE_ARTICLES, []))
+        )
     for story_id in sorted(set(after.absorbed) - set(before.absorbed)):
         detail = _detail(MERGE, summary_cites(analysis)) | {"absorbed": story_id}
-        found.append(Found(MERGE, "Another story was merged into this one", detail))
+        found.append(Found(MERGE, phrase("Another story was merged into this one"), detail))
     return found
 
 
@@ -136,7 +146,11 @@ def _new_outlets(before: StoryState, after: StoryState, analysis: dict) -> list[
     found = []
     for outlet in sorted(set(after.outlets) - set(before.outlets)):
         alone = list(exclusives.get(outlet) or [])[:CITED_LINES]
-        headline = f"{outlet} joins the story: {alone[0]['text']}" if alone else f"{outlet} joins the story"
+        headline = (
+            phrase("%(outlet)s joins the story: %(line)s", outlet=outlet, line=alone[0]["text"])
+            if alone
+            else phrase("%(outlet)s joins the story", outlet=outlet)
+        )
         found.append(Found(NEW_OUTLET, _clip(headline), _detail(NEW_OUTLET, alone) | {"outlet": outlet}))
     return found
 
@@ -146,11 +160,19 @@ def _new_figures(before: StoryState, after: StoryState, analysis: dict) -> list[
     found = []
     for counts in sorted(set(after.figures) - set(before.figures)):
         value = groups[counts]["values"][0]
-        headline = f"New key figure: {value['text']} {counts} ({value['source']})"
+        headline = phrase(
+            "New key figure: %(value)s %(counts)s (%(source)s)",
+            value=value["text"],
+            counts=counts,
+            source=value["source"],
+        )
         found.append(Found(NEW_FIGURE, _clip(headline), _detail(NEW_FIGURE, _figure_cites(groups[counts]))))
     for counts in sorted(set(after.disagreements) - set(before.disagreements)):
-        claims = "; ".join(f"{value['source']} says {value['text']}" for value in groups[counts]["values"])
-        headline = f"Outlets disagree on {counts}: {claims}"
+        claims = "; ".join(
+            phrase("%(source)s says %(value)s", source=value["source"], value=value["text"])
+            for value in groups[counts]["values"]
+        )
+        headline = phrase("Outlets disagree on %(counts)s: %(claims)s", counts=counts, claims=claims)
         found.append(Found(DISAGREEMENT, _clip(headline), _detail(DISAGREEMENT, _figure_cites(groups[counts]))))
     return found
 
@@ -159,7 +181,7 @@ def _new_quotes(before: StoryState, after: StoryState, analysis: dict) -> list[F
     found = []
     for speaker in sorted(set(after.speakers) - set(before.speakers)):
         quote = next(q for q in analysis.get("quotes") or [] if q.get("speaker_slug") == speaker)
-        headline = f"{quote['speaker']}: “{quote['text']}”"
+        headline = phrase("%(speaker)s: “%(quote)s”", speaker=quote["speaker"], quote=quote["text"])
         detail = _detail(NEW_QUOTE, [quote["first"]] if quote.get("first") else []) | {"speaker_slug": speaker}
         found.append(Found(NEW_QUOTE, _clip(headline), detail))
     return found

@@ -1,14 +1,18 @@
 """What an alert or a digest says, in each channel's form: email (plain text and HTML from the site's
-templates), a push's title and body, a webhook's JSON. Links are absolute, to the place on the story page."""
+templates), a push's title and body, a webhook's JSON. Links are absolute, to the place on the story page.
+
+Messages are written in a language (``locale``); readers have no stored interface language yet, so delivery
+sends them in English, the default."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 
 import jinja2
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from storyline import i18n
 from storyline.alerts.developments import summary_cites
 from storyline.config import Settings
 from storyline.store.models import Alert, Story
@@ -42,6 +46,7 @@ class Message:
     subject: str
     items: tuple[Item, ...]
     digest: bool
+    locale: str = i18n.DEFAULT_LOCALE  # the language of its own words; headlines stay as stored
 
 
 def cited(base: str, cites: list[dict]) -> tuple[Cite, ...]:
@@ -73,24 +78,27 @@ def items(settings: Settings, alerts: list[Alert], stories: dict[int, Story]) ->
     return tuple(out)
 
 
-def message(found: tuple[Item, ...], digest: bool) -> Message:
+def message(found: tuple[Item, ...], digest: bool, locale: str = i18n.DEFAULT_LOCALE) -> Message:
     if digest:
-        subject = f"Your Storyline digest: {len(found)} development{'s' if len(found) != 1 else ''}"
+        catalog = i18n.translations(locale)
+        subject = catalog.ngettext(
+            "Your Storyline digest: %(num)d development", "Your Storyline digest: %(num)d developments", len(found)
+        ) % {"num": len(found)}
     else:
         subject = found[0].headline
-    return Message(subject[:200], found, digest)
+    return Message(subject[:200], found, digest, locale)
 
 
-@lru_cache(maxsize=1)
-def _templates() -> jinja2.Environment:
+@cache
+def _templates(locale: str) -> jinja2.Environment:
     from storyline.web.templating import make_templates
 
-    return make_templates().env
+    return make_templates(locale).env
 
 
 def email_parts(message: Message, unsubscribe_url: str | None) -> tuple[str, str]:
-    """(plain text, HTML) of an email, from ``templates/alerts/``."""
-    env = _templates()
+    """(plain text, HTML) of an email in the message's language, from ``templates/alerts/``."""
+    env = _templates(message.locale)
     context = {"message": message, "unsubscribe_url": unsubscribe_url}
     return env.get_template("alerts/email.txt").render(context), env.get_template("alerts/email.html").render(context)
 

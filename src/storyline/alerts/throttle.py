@@ -13,11 +13,15 @@ from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from storyline.errors import InputError
+from storyline.i18n import N_
 
 DEFAULT_INTERVAL = timedelta(hours=3)
 DEFAULT_DAILY_CAP = 10
 DEFAULT_DIGEST_HOUR = 8
 DIGEST_WEEKDAY = 0  # weekly digests go out on Mondays
+UNKNOWN_TIME_ZONE = N_("unknown time zone; use a name such as Europe/London")
+DIGEST_HOUR_RULE = N_("the digest hour is an hour from 0 to 23")
+QUIET_HOURS_RULE = N_("quiet hours are hours from 0 to 23")
 
 
 class Verdict(Enum):
@@ -46,17 +50,18 @@ def checked_time_zone(name: str) -> str:
     """The IANA time zone name, or InputError."""
     name = name.strip()
     if name not in available_timezones():
-        raise InputError("unknown time zone; use a name such as Europe/London", subject=name[:64])
+        raise InputError(UNKNOWN_TIME_ZONE, subject=name[:64])
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError("unknown time zone", subject=name[:64]) from exc
+        raise InputError(UNKNOWN_TIME_ZONE, subject=name[:64]) from exc
     return name
 
 
-def checked_hour(value: int | None, what: str) -> int | None:
+def checked_hour(value: int | None, rule: str) -> int | None:
+    """The hour, or InputError with ``rule`` (``DIGEST_HOUR_RULE``, ``QUIET_HOURS_RULE``)."""
     if value is not None and not 0 <= value <= 23:
-        raise InputError(f"{what} is an hour from 0 to 23", subject=str(value))
+        raise InputError(rule, subject=str(value))
     return value
 
 

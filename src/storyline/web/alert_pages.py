@@ -11,24 +11,34 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from storyline import i18n
 from storyline.alerts import channels, developments, messages
 from storyline.alerts.delivery import limits_of, send_test
 from storyline.alerts.detect import MODES, default_choices
-from storyline.alerts.throttle import checked_hour, checked_time_zone
+from storyline.alerts.throttle import DIGEST_HOUR_RULE, QUIET_HOURS_RULE, checked_hour, checked_time_zone
 from storyline.errors import InputError, StorylineError
 from storyline.fetch.urls import require_http_url
+from storyline.i18n import N_, phrase
 from storyline.store import alerts as store
 from storyline.store import readers as reader_store
 from storyline.store.models import User, utcnow
 from storyline.web.deps import RowId, get_db
 from storyline.web.pages import render
 from storyline.web.reader_pages import Reader, ReaderForm, labels, own_follow
+from storyline.web.templating import page_locale
 
 router = APIRouter(default_response_class=HTMLResponse)
 Db = Annotated[Session, Depends(get_db)]
 PAGE = "/settings/alerts"
 TIME_ZONES = sorted(available_timezones())
 MAX_URL = 2000
+MODE_LABELS = {"instant": N_("instant"), "digest": N_("in the digest"), "none": N_("none")}
+KIND_LABELS = {"email": N_("email"), "apprise": N_("apprise"), "webhook": N_("webhook")}
+UNSUBSCRIBED = N_("unsubscribed with the link in an alert email")
+NO_SUCH_CHANNEL = N_("You have no channel by that number.")
+NO_SUCH_LINK = N_("This unsubscribe link is not valid (any more).")
+UNKNOWN_CHOICE = N_("Choose instant, in the digest or none, and known developments.")
+NOT_A_CHANNEL = N_("a channel is an email address, an Apprise URL or a webhook")
 
 
 def settings_page(request: Request, db: Session, user: User, note: str | None = None, status_code: int = 200):
@@ -50,6 +60,8 @@ def settings_page(request: Request, db: Session, user: User, note: str | None = 
         labels=labels(db, follows),
         chosen=chosen,
         modes=MODES,
+        mode_labels=MODE_LABELS,
+        kind_labels=KIND_LABELS,
         choice_labels=developments.CHOICE_LABELS,
         time_zones=TIME_ZONES,
         email_ready=request.app.state.runtime.settings.can_send_email,
@@ -61,14 +73,18 @@ def back() -> RedirectResponse:
     return RedirectResponse(PAGE, status_code=303)
 
 
-def refused(exc: StorylineError) -> HTTPException:
-    return HTTPException(status_code=400, detail=str(exc).split(": ", 1)[-1])
+def refused(request: Request, exc: StorylineError) -> HTTPException:
+    """A form error in the page's language (its text is an ``N_`` message), naming what was refused; reasons
+    from elsewhere (the shared URL check) stay in English."""
+    problem = str(exc).removeprefix(f"{exc.stage}: ").removesuffix(f" ({exc.subject})" if exc.subject else "")
+    detail = i18n.localize(problem, page_locale(request))
+    return HTTPException(status_code=400, detail=f"{detail} ({exc.subject})" if exc.subject else detail)
 
 
 def own_channel(db: Session, user: User, channel_id: int):
     channel = store.get_channel(db, channel_id)
     if channel is None or channel.user_id != user.id:
-        raise HTTPException(status_code=404, detail="You have no channel by that number.")
+        raise HTTPException(status_code=404, detail=NO_SUCH_CHANNEL)
     return channel
 
 
@@ -79,6 +95,7 @@ def alert_settings(request: Request, user: Reader, db: Db) -> HTMLResponse:
 
 @router.post(PAGE)
 def save_alert_settings(
+    request: Request,
     user: ReaderForm,
     db: Db,
     time_zone: Annotated[str, Form(max_length=64)],
@@ -92,15 +109,15 @@ def save_alert_settings(
     try:
         values = {
             "time_zone": checked_time_zone(time_zone),
-            "digest_hour": checked_hour(digest_hour, "the digest hour"),
+            "digest_hour": checked_hour(digest_hour, DIGEST_HOUR_RULE),
             "digest_weekly": digest_weekly,
-            "quiet_start": checked_hour(int(quiet_start), "quiet hours") if quiet_start.isdigit() else None,
-            "quiet_end": checked_hour(int(quiet_end), "quiet hours") if quiet_end.isdigit() else None,
+            "quiet_start": checked_hour(int(quiet_start), QUIET_HOURS_RULE) if quiet_start.isdigit() else None,
+            "quiet_end": checked_hour(int(quiet_end), QUIET_HOURS_RULE) if quiet_end.isdigit() else None,
             "interval_minutes": interval_minutes,
             "daily_cap": daily_cap,
         }
     except InputError as exc:
-        raise refused(exc) from exc
+        raise refused(request, exc) from exc
     store.save_settings(db, user.id, values)
     db.commit()
     return back()
@@ -123,9 +140,9 @@ def add_channel(
         elif kind == "webhook":
             target, secret = require_http_url(target), channels.new_webhook_secret()
         else:
-            raise InputError("a channel is an email address, an Apprise URL or a webhook", subject=kind)
+            raise InputError(NOT_A_CHANNEL, subject=kind)
     except StorylineError as exc:
-        raise refused(exc) from exc
+        raise refused(request, exc) from exc
     store.add_channel(db, user.id, kind, target, secret, utcnow())
     db.commit()
     return back()
@@ -142,11 +159,15 @@ def delete_channel(user: ReaderForm, db: Db, channel_id: RowId):
 def test_channel(request: Request, user: ReaderForm, db: Db, channel_id: RowId):
     """Sends a test message now and shows how it went on the page itself."""
     channel = own_channel(db, user, channel_id)
+    locale = page_locale(request)
     try:
         send_test(request.app.state.runtime.settings, channel)
     except StorylineError as exc:
-        return settings_page(request, db, user, f"The test did not go out: {exc}", status_code=502)
-    return settings_page(request, db, user, f"Test sent to {channel.kind} channel {channel.id}.")
+        failed = phrase("The test did not go out: %(error)s", error=str(exc))
+        return settings_page(request, db, user, i18n.localize(failed, locale), status_code=502)
+    kind = i18n.localize(KIND_LABELS[channel.kind], locale)
+    sent = phrase("Test sent to %(kind)s channel %(id)d.", kind=kind, id=channel.id)
+    return settings_page(request, db, user, i18n.localize(sent, locale))
 
 
 @router.post(f"{PAGE}/follows/{{follow_id}}")
@@ -159,7 +180,7 @@ def choose_follow_alert(
 ):
     follow = own_follow(db, user, follow_id)
     if mode not in MODES or any(kind not in developments.CHOICES for kind in kinds):
-        raise HTTPException(status_code=400, detail="Choose instant, digest or none, and known developments.")
+        raise HTTPException(status_code=400, detail=UNKNOWN_CHOICE)
     store.set_follow_alert(db, follow.id, mode, kinds)
     db.commit()
     return back()
@@ -172,7 +193,7 @@ def unsubscribed_channel(request: Request, db: Session, token: str):
     channel_id = messages.unsubscribed_channel(request.app.state.runtime.settings, token)
     channel = store.get_channel(db, channel_id) if channel_id else None
     if channel is None:
-        raise HTTPException(status_code=404, detail="This unsubscribe link is not valid (any more).")
+        raise HTTPException(status_code=404, detail=NO_SUCH_LINK)
     return channel
 
 
@@ -188,6 +209,6 @@ def unsubscribe(request: Request, db: Db, token: str) -> HTMLResponse:
     """RFC 8058's one-click POST (``List-Unsubscribe=One-Click``) and the confirmation form both land here; the
     signed token is the authority, so neither a login nor a CSRF token is needed."""
     channel = unsubscribed_channel(request, db, token)
-    store.disable_channel(db, channel.id, "unsubscribed with the link in an alert email")
+    store.disable_channel(db, channel.id, UNSUBSCRIBED)
     db.commit()
     return render(request, "alert_unsubscribe.html", address=channel.target, done=True)
