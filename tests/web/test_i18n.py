@@ -11,8 +11,10 @@ from html.parser import HTMLParser
 import pytest
 
 from storyline import i18n
+from storyline.alerts import messages
 from storyline.i18n import catalogue
-from storyline.store import queries, transaction
+from storyline.store import alerts as alert_store
+from storyline.store import community, queries, transaction
 from storyline.web.accounts import create_admin
 
 PASSWORD = "correct horse battery"
@@ -174,6 +176,64 @@ def test_the_whole_site_renders_in_each_language(sqlite_client, sqlite_runtime, 
         assert_in_language(sqlite_client.get(f"/{locale}{path}"), locale, path, patterns)
     polled = catalog.ngettext("Polled: %(num)d new article.", "Polled: %(num)d new articles.", 3) % {"num": 3}
     assert polled in unescape(sqlite_client.get(f"/{locale}/admin/feeds?notice=polled&count=3").text)
+    scan_alert_pages(sqlite_client, sqlite_runtime, forms, locale, patterns)
+
+
+def scan_alert_pages(client, runtime, forms, locale: str, patterns) -> None:
+    """The signed-in reader's alert settings (empty, with channels, a refused form, a channel disabled by
+    unsubscribing) and the unsubscribe link's pages, in ``locale``."""
+    catalog = i18n.translations(locale)
+    page = client.get(f"/{locale}/settings/alerts")
+    assert_in_language(page, locale, "/settings/alerts (no channel)", patterns)
+    assert f'action="/{locale}/settings/alerts/channels"' in page.text
+    token = forms.csrf(page.text)
+    for kind, target in [("email", "editrice@example.org"), ("webhook", "https://example.org/hook")]:
+        added = client.post(
+            f"/{locale}/settings/alerts/channels",
+            data={"kind": kind, "target": target, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert added.headers["location"] == f"/{locale}/settings/alerts", "a redirect keeps the reader's language"
+    refused = client.post(
+        f"/{locale}/settings/alerts/channels", data={"kind": "email", "target": "nobody", "csrf_token": token}
+    )
+    assert_in_language(refused, locale, "/settings/alerts/channels (not an email address)", patterns)
+    assert f"{catalog.gettext('not an email address')} (nobody)" in unescape(refused.text)
+    with transaction(runtime.sessions) as session:
+        user = community.get_user_by_name(session, "editrice")
+        email = next(c.id for c in alert_store.user_channels(session, user.id) if c.kind == "email")
+    link = messages.unsubscribe_url(runtime.settings, email).removeprefix(runtime.settings.site_url)
+    assert_in_language(client.get(f"/{locale}{link}"), locale, "/alerts/unsubscribe (asked)", patterns)
+    done = client.post(f"/{locale}{link}", data={"List-Unsubscribe": "One-Click"})
+    assert_in_language(done, locale, "/alerts/unsubscribe (done)", patterns)
+    page = client.get(f"/{locale}/settings/alerts")
+    assert_in_language(page, locale, "/settings/alerts (channels, one unsubscribed)", patterns)
+    reason = catalog.gettext("unsubscribed with the link in an alert email")
+    assert f"{catalog.gettext('Disabled:')} {reason}" in unescape(page.text)
+    assert catalog.gettext("A new outlet or more articles") in unescape(page.text), "the follow's choices"
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_alert_emails_are_written_in_the_message_language(locale):
+    """Delivery sends English (readers have no stored language yet); the templates and subject follow a
+    message's language all the same, with no English left in another. (Headlines stay as stored, in English,
+    so this one is an outlet's own words.)"""
+    catalog = i18n.translations(locale)
+    cite = messages.Cite("Eleven people were rescued.", "Sky News", "https://news.example/en/article/a#s1")
+    item = messages.Item("new_outlet", "Sky News: eleven rescued", 3, "Floods", "https://news.example/en/story/3",
+                         (cite,), (cite,))  # fmt: skip
+    message = messages.message((item, item), digest=True, locale=locale)
+    subject = catalog.ngettext(
+        "Your Storyline digest: %(num)d development", "Your Storyline digest: %(num)d developments", 2
+    ) % {"num": 2}
+    assert message.subject == subject
+    text, html = messages.email_parts(message, "https://news.example/alerts/unsubscribe/t")
+    assert f'<html lang="{locale}">' in html
+    assert f"{catalog.gettext('Stop these emails:')} https://news.example/alerts/unsubscribe/t" in text
+    assert f"{catalog.gettext('The story so far')} (Floods):" in text
+    if locale != i18n.DEFAULT_LOCALE:
+        assert english_left(html, english_patterns(locale)) == []
+        assert "Stop these emails" not in text and "Stop these emails" not in html
 
 
 def test_the_scan_finds_english_that_is_left(sqlite_client):
