@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -21,7 +22,19 @@ def _invoke(runtime, *args):
     return runner.invoke(app, list(args), env={"STORYLINE_DATABASE_URL": runtime.settings.database_url})
 
 
-def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, tmp_path, monkeypatch):
+FRENCH = Path(__file__).parents[1] / "stories" / "testdata" / "french.jsonl"
+
+
+def french_report() -> dict:
+    """The seed event in French, as a feed that does not say its language would give it."""
+    record = json.loads(FRENCH.read_text(encoding="utf-8").splitlines()[0])
+    del record["language"]
+    return record | {"url": "https://www.lemonde.example/international/casey-enquete-nationale"}
+
+
+def test_seed_import_is_one_story_and_idempotent_and_a_french_report_joins_it(
+    sqlite_runtime, seed_records, tmp_path, monkeypatch
+):
     monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
     from storyline import config
 
@@ -47,13 +60,19 @@ def test_seed_import_is_one_story_and_idempotent(sqlite_runtime, seed_records, t
         }
         assert ("Louise Casey", "louise-casey") in speakers
         assert not {slug for _, slug in speakers} & {"casey", "lady-casey", "baroness-casey"}
-    second = _invoke(sqlite_runtime, "import", str(source))
+    second = _invoke(
+        sqlite_runtime, "import", str(_write_jsonl(tmp_path / "more.jsonl", seed_records + [french_report()]))
+    )
     assert second.exit_code == 0, second.output
-    assert "imported 0, already present 4" in second.output
+    assert "imported 1, already present 4" in second.output
     with transaction(sqlite_runtime.sessions) as session:
-        assert queries.count_articles(session) == 4
-        story_ids = {row.story_id for row in queries.latest_articles(session, limit=10)}
-    assert len(story_ids) == 1
+        assert queries.count_articles(session) == 5
+        rows = queries.latest_articles(session, limit=10)
+        assert {row.story_id for row in rows} == {story_id}  # the French report joined the seed story
+        french = next(row for row in rows if row.external_id == "seed-le-monde")
+        assert french.language == "fr"  # told by its text
+        french_slugs = {tag.entity.slug for tag in french.hashtags}
+        assert {"louise-casey", "yvette-cooper"} <= french_slugs
     config.get_settings.cache_clear()
 
 

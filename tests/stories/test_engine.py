@@ -13,6 +13,8 @@ from storyline.stories.bridge import Bridge, BridgeConfig
 from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
+from .conftest import TESTDATA, read_records
+
 FOLLOW_UP = {
     "id": "seed-follow-up",
     "source": "BBC News",
@@ -32,30 +34,9 @@ UNRELATED = {
     "text": "Jack Draper will face a former champion in the first round at Wimbledon after the draw was made.",
 }
 
-# The seed event as a French outlet reports it (written for these tests): the names are the English coverage's,
-# every other word is French.
-FRENCH_REPORT = {
-    "id": "seed-le-monde",
-    "source": "Le Monde",
-    "language": "fr",
-    "published": "2025-06-16T17:45:00+00:00",
-    "title": "Royaume-Uni : une enquête nationale sur les gangs pédocriminels après le rapport de Louise Casey",
-    "text": (
-        "La ministre de l'Intérieur, Yvette Cooper, a annoncé lundi une enquête nationale sur les réseaux "
-        "d'exploitation sexuelle de mineures, après l'audit accablant de la baronne Louise Casey. Le rapport "
-        "conclut que des responsables ont évité de parler de l'origine des agresseurs par peur d'être taxés de "
-        "racisme. Keir Starmer a accepté toutes les recommandations du rapport."
-    ),
-}
-# A French report of another event the same evening: it must not join the seed story.
-FRENCH_UNRELATED = {
-    "id": "wimbledon-le-monde",
-    "source": "Le Monde",
-    "language": "fr",
-    "published": "2025-06-16T18:15:00+00:00",
-    "title": "Wimbledon : tirage difficile pour Jack Draper au premier tour",
-    "text": "Le Britannique Jack Draper affrontera un ancien vainqueur au premier tour de Wimbledon, selon le tirage.",
-}
+# The seed event as a French outlet reports it, and another event the same evening (written for these tests:
+# the names are the English coverage's, every other word is French).
+FRENCH_REPORT, FRENCH_UNRELATED = read_records(TESTDATA / "french.jsonl")
 
 
 def place_in_order(engine: StoryEngine, items: list[StoryItem]) -> dict[str, int]:

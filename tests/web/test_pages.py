@@ -223,3 +223,15 @@ def test_a_big_story_is_listed_a_page_at_a_time(sqlite_client, monkeypatch):
     api = sqlite_client.get(f"/api/stories/{story_id}?limit=3").json()
     rest = sqlite_client.get(f"/api/stories/{story_id}?limit=3&offset=3").json()
     assert len(api["articles"]) == 3 and len(rest["articles"]) == 1 and api["article_count"] == 4
+
+
+def test_a_story_marks_each_article_in_another_language_than_the_page(sqlite_client):
+    story_id = seed_article(sqlite_client, "seed-lead")["story_id"]
+    with transaction(sqlite_client.app.state.runtime.sessions) as session:
+        french = next(a for a in queries.latest_articles(session, limit=50) if a.external_id == "seed-lead")
+        french.language = "fr"
+    english_page = sqlite_client.get(f"/en/story/{story_id}").text
+    assert english_page.count('<abbr class="language-mark" title="French">FR</abbr>') == 1
+    assert english_page.count('class="language-mark"') == 1  # the English ones are not marked
+    french_page = sqlite_client.get(f"/fr/story/{story_id}").text
+    assert french_page.count('<abbr class="language-mark" title="anglais">EN</abbr>') == 3

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gettext
 
-from storyline.web.templating import install_translations, make_templates
+import pytest
+
+from storyline.store.models import Article
+from storyline.web.templating import install_translations, language_mark, make_templates
 
 
 class Shouting(gettext.NullTranslations):
@@ -29,3 +32,18 @@ def test_an_installed_catalogue_replaces_the_passthrough():
     env = make_templates().env
     install_translations(env, Shouting())
     assert env.from_string('{{ _("hello %(name)s", name="<i>") }}').render() == "HELLO &lt;i&gt;"
+
+
+@pytest.mark.parametrize(
+    ("article_language", "page_locale", "mark"),
+    [
+        ("fr", "en", ' <abbr class="language-mark" title="French">FR</abbr>'),
+        ("en", "fr", ' <abbr class="language-mark" title="anglais">EN</abbr>'),
+        ("de", "es", ' <abbr class="language-mark" title="alemán">DE</abbr>'),
+        ("fr", "fr", ""),  # the page's own language needs no mark
+        ("pt-BR", "en", ' <abbr class="language-mark" title="Portuguese (Brazil)">PT</abbr>'),
+        ("zz", "en", ' <abbr class="language-mark" title="zz">ZZ</abbr>'),  # unknown to Babel: the code itself
+    ],
+)
+def test_an_article_in_another_language_is_marked_in_the_page_language(article_language, page_locale, mark):
+    assert str(language_mark(Article(language=article_language), page_locale)) == mark

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import jinja2
+from babel import Locale, UnknownLocaleError
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -46,6 +47,19 @@ def lang_attr(article: Article, locale: str = i18n.DEFAULT_LOCALE) -> Markup:
     in its own; nothing when the languages agree."""
     language = text.language_code(article.language)
     return Markup(' lang="%s"') % language if language != locale else Markup()
+
+
+def language_mark(article: Article, locale: str = i18n.DEFAULT_LOCALE) -> Markup:
+    """A visible mark for an article in another language than the page's: ``<abbr title="French">FR</abbr>``,
+    the language named in the page's own; nothing when the languages agree."""
+    language = text.language_code(article.language)
+    if language == locale:
+        return Markup()
+    try:
+        name = Locale.parse(language, sep="-").get_display_name(locale) or language
+    except (ValueError, UnknownLocaleError):
+        name = language
+    return Markup(' <abbr class="language-mark" title="%s">%s</abbr>') % (name, language.split("-")[0].upper())
 
 
 def _context(request: Request) -> dict:
@@ -140,6 +154,7 @@ def make_templates(locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Templates:
         language_code=text.language_code,
         when=partial(time_element, locale=locale),
         lang_attr=partial(lang_attr, locale=locale),
+        language_mark=partial(language_mark, locale=locale),
         duration=partial(text.duration, locale=locale),
     )
     return Jinja2Templates(env=env, context_processors=[_context])
