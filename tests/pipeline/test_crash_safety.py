@@ -28,10 +28,10 @@ def _write_corpus(path: Path) -> None:
     rng = random.Random(3)
     with path.open("w", encoding="utf-8") as handle:
         for index in range(LINES):
-            # Each article names a place of its own, as real ones do, so stories stay the size of real stories
+            # Each ten articles name a place of their own, as real ones do, so stories stay the size of real stories
             # (over fourteen words alone, the placement model files thousands of articles into one story).
             words = " ".join(rng.choices(WORDS, k=12))
-            place = f"Placeton{index // 3}"
+            place = f"Placeton{index // 10}"
             record = {
                 "url": f"https://crash.example.com/{index}?utm_source=feed",
                 "title": f"Item {index}: {place} {words[:40]}",
