@@ -25,6 +25,11 @@ SPANISH = "El gobierno anunció el martes un aumento de los salarios de los doce
         ("Le Pen", "", "de", "de"),  # two words: too short to overrule the claim
         ("Le Pen", "", None, "en"),  # nothing to go on at all
         ("", "", None, "en"),
+        # Title-Case English headlines (UCI) that the model read as Italian before lowercasing
+        ("US Gasoline Declines to $3.294 a Gallon in Lundberg Survey", "", None, "en"),
+        ("'Titanfall' To Launch Tuesday; Can Xbox One Top the PS4?", "", None, "en"),
+        # ... and one it still doubts (English at 0.45): below an even guess, English stands
+        ("The Bachelor Finale: Who Should Juan Pablo Choose?", "", None, "en"),
     ],
 )
 def test_identify_reads_the_text_and_keeps_the_claim_only_when_too_short(title, text, claimed, expected):
