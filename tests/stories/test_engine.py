@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -10,7 +11,7 @@ from storyline import nlp
 from storyline.evals.clustering import apply_refinement
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.bridge import Bridge, BridgeConfig
-from storyline.stories.engine import EngineConfig, StoryEngine, StoryItem
+from storyline.stories.engine import EngineConfig, Member, Story, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
 from .conftest import TESTDATA, read_records
@@ -308,6 +309,42 @@ def test_a_mixed_story_weighs_each_language_by_its_members():
     cosine = engine.features(arrival, engine.story(story)).cosine
     bridged = BridgeConfig().scale * 1.0 + BridgeConfig().offset
     assert cosine == pytest.approx((2 * 0.8 + bridged) / 3, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("english_members", "bridged"),
+    [
+        (9, True),  # one French member in ten: its share is still bridged to
+        (10, False),  # one in eleven, under ``min_share``: MiniLM's cosine to the English members stands alone
+    ],
+)
+def test_a_story_bridges_only_to_a_share_of_other_languages_that_counts(english_members, bridged):
+    french_title = "Le pont du port rouvre après de longs travaux"
+    vectors = {nlp.lead_text(title, title): subject_vector(1.0) for title in BURST_TITLES + [FOLLOW_UP_TITLE]}
+    vectors[nlp.lead_text(french_title, french_title)] = subject_vector(1.0)
+    encoder = FakeBridge(vectors)
+    engine = StoryEngine(bridge=Bridge(encoder))
+    story = story_of_burst(engine, english_members, timedelta(minutes=2))
+    french = replace(subject_item("french", SUBJECT_START + timedelta(hours=1), 1.0, french_title), language="fr")
+    assert engine.add(french).story_id == story
+    encoded = len(encoder.encoded)
+    arrival = engine.arrival(subject_item("late", SUBJECT_START + timedelta(hours=2), 0.8, FOLLOW_UP_TITLE))
+    cosine = engine.features(arrival, engine.story(story)).cosine
+    assert (len(encoder.encoded) > encoded) is bridged
+    if not bridged:
+        assert cosine == pytest.approx(0.8, abs=1e-5)
+
+
+def test_the_bridge_reads_the_latest_members_in_other_languages_however_big_the_story():
+    story = Story(1, np.zeros(EMBEDDING_DIM, np.float32), 0, SUBJECT_START, SUBJECT_START, Counter(), [], SUBJECT_START)
+    languages = ["en", "fr", "de", "fr"] + ["en"] * 50 + ["es"]
+    for number, language in enumerate(languages):
+        member = Member(f"m{number}", "t", "Wire", SUBJECT_START, subject_vector(1.0), frozenset(), language=language)
+        story.members.append(member)
+        story.count_language(member, recent=3)
+    assert [member.key for member in story.latest_in_other_languages("en", 3)] == ["m54", "m3", "m2"]
+    assert [member.key for member in story.latest_in_other_languages("fr", 2)] == ["m54", "m53"]
+    assert [member.key for member in story.latest_in_other_languages("fr", 9)][-1] == "m2"  # three kept a language
 
 
 def test_a_french_report_of_the_seed_event_joins_its_story_and_another_event_does_not(seed_items, make_items):

@@ -32,6 +32,9 @@ class BridgeConfig:
     scale: float = 5.6
     offset: float = -4.1
     members: int = 3  # the most recent members in other languages an article is compared with (1 to 8 scored alike)
+    # Below this share of a story, its members in other languages are not bridged to: they would weigh less
+    # than a tenth of the story's cosine, and bridging costs the arrival a multilingual embedding (about 0.7 s).
+    min_share: float = 0.1
     cache_size: int = 50_000  # bridge vectors kept, about 75 MB
 
 

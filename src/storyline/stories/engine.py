@@ -17,10 +17,11 @@ refinement pass in ``stories/refine.py`` decides when).
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count, islice
+from operator import itemgetter
 
 import numpy as np
 from usearch.index import Index
@@ -129,6 +130,9 @@ class Story:
     # Sum of member embeddings by language, kept once a story holds two: an article is compared by MiniLM with
     # the members in its own language only, and through the bridge with the others.
     totals_by_language: dict[str, np.ndarray] = field(default_factory=dict)
+    # Each language's most recent members, with their place in ``members``: the bridge reads the latest few in
+    # other languages without scanning a big story back to an old foreign member.
+    recent_by_language: dict[str, deque[tuple[int, Member]]] = field(default_factory=dict)
     # Changes whenever the members do, and no two states of any story in this process share one: while a
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
@@ -138,9 +142,12 @@ class Story:
         article mentions in passing."""
         return {slug for slug, members in self.entities.items() if members >= share * self.size}
 
-    def count_language(self, member: Member) -> None:
-        """Counts the language of ``member``, which has just joined; keeps the sums by language once there are two."""
+    def count_language(self, member: Member, recent: int) -> None:
+        """Counts the language of ``member``, which has just joined (the last of ``members``), keeping its
+        language's ``recent`` latest members; keeps the sums by language once there are two."""
         self.languages[member.language] += 1
+        latest = self.recent_by_language.setdefault(member.language, deque(maxlen=recent))
+        latest.append((len(self.members) - 1, member))
         if len(self.languages) == 1:
             return
         for counted in self.members if not self.totals_by_language else [member]:
@@ -151,6 +158,11 @@ class Story:
     def opening(self) -> Member:
         """The earliest member: the one the story is titled after."""
         return min(self.members, key=lambda member: member.published)
+
+    def latest_in_other_languages(self, language: str, count: int) -> list[Member]:
+        """The ``count`` members that joined last among those not in ``language``, newest first."""
+        entries = (entry for other, latest in self.recent_by_language.items() if other != language for entry in latest)
+        return [member for _, member in heapq.nlargest(count, entries, key=itemgetter(0))]
 
     def centroid(self) -> np.ndarray:
         norm = float(np.linalg.norm(self.total))
@@ -309,17 +321,17 @@ class StoryEngine:
     def _cosine(self, arrival: Arrival, story: Story) -> float:
         """How alike the article reads to the story: by MiniLM within one language; where the story holds
         members in other languages, a mean weighted by members of MiniLM's cosine to those in the article's
-        language and the bridge's to the others."""
+        language and the bridge's to the others. Where the other languages are too small a share of the story to
+        move that mean much (``BridgeConfig.min_share``), MiniLM's own-language cosine stands alone, so a big
+        English story holding one French report does not cost every English article a multilingual embedding."""
         same = story.languages.get(arrival.language, 0)
         if same == story.size:
             return float(np.dot(arrival.embedding, story.centroid()))
-        others = islice(
-            (m for m in reversed(story.members) if m.language != arrival.language), self.bridge.config.members
-        )
+        own = float(np.dot(arrival.embedding, unit(story.totals_by_language[arrival.language]))) if same else 0.0
+        if same and story.size - same < self.bridge.config.min_share * story.size:
+            return own
+        others = story.latest_in_other_languages(arrival.language, self.bridge.config.members)
         bridged = self.bridge.cosine(arrival.key, arrival.lead, {member.key: member.lead for member in others})
-        if not same:
-            return bridged
-        own = float(np.dot(arrival.embedding, unit(story.totals_by_language[arrival.language])))
         return (same * own + (story.size - same) * bridged) / story.size
 
     def withdraw(self, key: str) -> None:
@@ -447,7 +459,7 @@ class StoryEngine:
         story.members.append(member)
         story.entities.update(member.entities)
         story.terms.update(member.terms)
-        story.count_language(member)
+        story.count_language(member, self.bridge.config.members)
         story.version = next(_VERSIONS)
         self._index.add(story_id, story.centroid())
         for slug in member.entities:
