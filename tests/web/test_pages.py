@@ -235,3 +235,20 @@ def test_a_story_marks_each_article_in_another_language_than_the_page(sqlite_cli
     assert english_page.count('class="language-mark"') == 1  # the English ones are not marked
     french_page = sqlite_client.get(f"/fr/story/{story_id}").text
     assert french_page.count('<abbr class="language-mark" title="anglais">EN</abbr>') == 3
+
+
+@pytest.mark.parametrize(
+    ("locale", "shown", "hidden"),
+    [
+        ("fr", "#Royaume-Uni", "#United Kingdom"),
+        ("es", "#Reino Unido", "#United Kingdom"),
+        ("en", "#United Kingdom", ""),
+    ],
+)
+def test_hashtags_are_named_in_the_page_language_where_the_name_is_known(client, locale, shown, hidden):
+    story = seed_article(client, "seed-sky")["story_id"]
+    story_page = client.get(f"/{locale}/story/{story}").text
+    hashtag_page = client.get(f"/{locale}/hashtag/united-kingdom").text
+    for page in (story_page, hashtag_page):
+        assert html.escape(shown, quote=False) in page
+        assert not hidden or html.escape(hidden, quote=False) not in page

@@ -4,6 +4,11 @@ spaCy finds the candidate spans; rules clean them (honorifics, possessives, role
 single common words) and merge aliases: a surname or first name to the full name mentioned in the same article,
 an acronym to its expansion, "Britain" to "United Kingdom". Topics are the few noun phrases the text keeps
 coming back to. ``resolve_story`` repeats the alias merge across a story's articles.
+
+French and Spanish articles have their names found by their own language's spaCy pipeline and written in
+English where the name differs ("OTAN" is NATO, "Allemagne" Germany: ``aliases``), so they share the English
+coverage's hashtags; articles in languages with no pipeline get none (``nlp.ENTITY_PIPELINES``), nor topics,
+which read English noun phrases.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from storyline import nlp
 from storyline.domain import Article, Hashtag
+from storyline.enrich import aliases
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -28,13 +34,17 @@ MAX_NAME_CHARS = 50
 MAX_TOPICS = 3
 MIN_TOPIC_MENTIONS = 3
 
-LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "org"}
+# spaCy's English labels (OntoNotes) and the French and Spanish pipelines' (WikiNER: PER, ORG, LOC, MISC).
+LABEL_KINDS = {"PERSON": "person", "PER": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place",
+               "NORP": "org"}  # fmt: skip
 
 HONORIFIC_GENDER: dict[str, str | None] = {
     "sir": "m", "lord": "m", "mr": "m", "mister": "m",
     "lady": "f", "baroness": "f", "dame": "f", "ms": "f", "mrs": "f", "miss": "f",
     "dr": None, "prof": None, "professor": None, "mp": None, "rev": None,
 }  # fmt: skip
+# French and Spanish ones, read only in those languages' text: "M." is an initial in English names.
+FOREIGN_HONORIFIC_GENDER = {**HONORIFIC_GENDER, "m": "m", "mme": "f", "mlle": "f", "sr": "m", "sra": "f", "srta": "f"}
 
 # Words that make up job titles: a span made only of these is a role ("Home Secretary"), never a name.
 ROLE_WORDS = frozenset(
@@ -70,6 +80,11 @@ KIND_PRIORITY = {"person": 3, "org": 2, "place": 1}
 DOCUMENT_WORDS = frozenset("report review inquiry act bill audit statement programme".split())
 ACRONYM_SKIP = frozenset("of and for the in on at to".split())
 POSSESSIVE = re.compile(r"\s*['’]s?$")
+# What French and Spanish entity spans start with: an elided article ("L'OTAN"), or an article or preposition
+# ("de Californie", "La OTAN"). A capitalised one goes only when the rest is a name known without it: Le Pen,
+# Los Angeles and El Salvador keep theirs.
+LEADING_FUNCTION_WORD = re.compile(r"^(?:[LlDd]['’]|(?:le|la|les|de|du|des|del|el|los|las|al)\s+)", re.IGNORECASE)
+TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:le|la|les|de|du|des|del|el|los|las|al|y|et)$")
 INNER_POSSESSIVE = re.compile(r"['’]s?\s")
 EDGE_JUNK = "\"'‘’“”()[]{}.,;:!?-–— "
 
@@ -122,6 +137,19 @@ def article_docs(article: Article) -> tuple["Doc", list["Doc"]]:
     return nlp.parse_headline(article.title), list(docs)
 
 
+def entity_docs(article: Article) -> tuple["Doc", list["Doc"]] | None:
+    """The headline and body sentences with the entities of the article's own language marked, or None when
+    no pipeline knows that language."""
+    language = nlp.primary_language(article.language)
+    if language == "en":
+        return article_docs(article)
+    recognizer = nlp.get_entity_recognizer(language)
+    if recognizer is None:
+        return None
+    title_doc, *docs = recognizer.pipe([article.title, *article.sentences])
+    return title_doc, docs
+
+
 # --- names ---------------------------------------------------------------------------------------------------
 
 
@@ -135,17 +163,22 @@ def canonical_name(names: Counter[str]) -> str:
     return max(names, key=lambda n: (len(n.split()), names[n], len(n), n))
 
 
-def split_honorifics(name: str) -> tuple[str, str | None, bool]:
+def split_honorifics(name: str, honorifics: dict[str, str | None] = HONORIFIC_GENDER) -> tuple[str, str | None, bool]:
     """("Baroness Louise Casey") -> ("Louise Casey", "f", True)."""
     words = name.split()
     gender, titled = None, False
-    while len(words) > 1 and words[0].lower().rstrip(".") in HONORIFIC_GENDER:
+    while len(words) > 1 and words[0].lower().rstrip(".") in honorifics:
         honorific = words.pop(0).lower().rstrip(".")
-        gender = gender or HONORIFIC_GENDER[honorific]
+        gender = gender or honorifics[honorific]
         titled = True
     while len(words) > 1 and words[-1].lower() == "mp":
         words.pop()
     return " ".join(words), gender, titled
+
+
+def known_alias(name: str) -> str | None:
+    """The canonical name of an alias no rule can derive ("Britain", "Tories", "OTAN"), or None."""
+    return CURATED_ALIASES.get(name.lower()) or aliases.canonical(name)
 
 
 def clean_name(text: str) -> str:
@@ -210,10 +243,13 @@ def _span_mention(span: "Span", sentence: int, order: int) -> Mention | None:
     if following is not None and following.text.lower() in ROLE_WORDS and following.is_title:
         return None  # "Home" of "Home Secretary", "Shadow Home" of "Shadow Home Secretary"
     text = clean_name(doc[start : span.end].text)
-    name, gender, titled = split_honorifics(text)
+    if doc.lang_ == "en":
+        name, gender, titled = split_honorifics(text)
+    else:
+        name, gender, titled = split_honorifics(_without_function_word(text), FOREIGN_HONORIFIC_GENDER)
     if kind == "person" or titled:
         name = strip_roles(name)
-    if span.label_ == "NORP" and name.lower() not in CURATED_ALIASES:
+    if span.label_ == "NORP" and known_alias(name) is None:
         return None  # nationalities and religions are not hashtags; parties are
     if titled:
         kind = "person"
@@ -224,6 +260,13 @@ def _span_mention(span: "Span", sentence: int, order: int) -> Mention | None:
     if not _plausible_name(name):
         return None
     return Mention(name, kind, sentence, order, gender, titled)
+
+
+def _without_function_word(name: str) -> str:
+    """A French or Spanish span without the article or preposition it starts or ends with ("Gobierno de")."""
+    name = TRAILING_FUNCTION_WORD.sub("", name)
+    rest = LEADING_FUNCTION_WORD.sub("", name, count=1)
+    return rest if rest != name and (name[0].islower() or name[1] in "'’" or known_alias(rest)) else name
 
 
 def _names_a_place(span: "Span") -> bool:
@@ -258,8 +301,7 @@ def _title_person_mentions(doc: "Doc", sentence: int, order: int, covered: set[i
                 yield Mention(name, "person", sentence, order + i, gender, True)
 
 
-def article_mentions(article: Article) -> list[Mention]:
-    title_doc, docs = article_docs(article)
+def article_mentions(title_doc: "Doc", docs: Sequence["Doc"]) -> list[Mention]:
     mentions: list[Mention] = []
     for sentence, doc in enumerate([title_doc, *docs], start=TITLE_SENTENCE):
         base = (sentence + 1) * 10_000
@@ -286,7 +328,7 @@ def _merge(mentions: Sequence[Mention], defined: dict[str, str]) -> list[_Entity
     """Group mentions into entities, longest names first so that short forms find their full name."""
     by_name: dict[str, list[Mention]] = {}
     for mention in mentions:
-        name = CURATED_ALIASES.get(mention.name.lower(), defined.get(mention.name, mention.name))
+        name = known_alias(mention.name) or defined.get(mention.name, mention.name)
         by_name.setdefault(name, []).append(mention)
     entities: list[_Entity] = []
     index: dict[str, _Entity] = {}
@@ -354,12 +396,17 @@ def _prominence(entity: _Entity) -> tuple[int, int, int]:
 
 
 def extract_hashtags(article: Article) -> list[Hashtag]:
-    title_doc, docs = article_docs(article)
+    found = entity_docs(article)
+    if found is None:
+        return []
+    title_doc, docs = found
     all_docs = [title_doc, *docs]
     defined = _defined_acronyms(" ".join([article.title, *article.sentences]))
-    entities = [e for e in _merge(article_mentions(article), defined) if _keep(e, all_docs) and slugify(e.name)]
+    mentions = article_mentions(title_doc, docs)
+    entities = [e for e in _merge(mentions, defined) if _keep(e, all_docs) and slugify(e.name)]
     tags = [_hashtag(entity) for entity in sorted(entities, key=_prominence)]
-    return unique_hashtags(tags + extract_topics(title_doc, docs))
+    topics = extract_topics(title_doc, docs) if nlp.primary_language(article.language) == "en" else []
+    return unique_hashtags(tags + topics)
 
 
 def unique_hashtags(tags: Iterable[Hashtag]) -> list[Hashtag]:
@@ -475,7 +522,7 @@ def story_renames(per_article: Sequence[Sequence[Hashtag]]) -> dict[str, Hashtag
     by_name = {name.lower(): entity for entity in entities for name in entity.names}
     renames: dict[str, Hashtag] = {}
     for tag in named:
-        entity = by_name.get(CURATED_ALIASES.get(tag.name.lower(), tag.name).lower())
+        entity = by_name.get((known_alias(tag.name) or tag.name).lower())
         if entity is not None:
             renames[tag.slug] = Hashtag(entity.name, entity.kind, slugify(entity.name))
     return renames
@@ -485,7 +532,7 @@ def match_hashtag(name: str, hashtags: Sequence[Hashtag], kinds: Iterable[str] =
     """The hashtag a written name refers to ("Ms Cooper" -> Yvette Cooper), or None when unknown or ambiguous."""
     wanted = set(kinds)
     cleaned, _, _ = split_honorifics(clean_name(name))
-    cleaned = CURATED_ALIASES.get(cleaned.lower(), cleaned)
+    cleaned = known_alias(cleaned) or cleaned
     candidates = [tag for tag in hashtags if tag.kind in wanted]
     exact = [tag for tag in candidates if tag.name.lower() == cleaned.lower()]
     if exact:

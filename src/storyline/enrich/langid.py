@@ -5,8 +5,8 @@ loads offline; its other models are downloaded on first use, which this never as
 A feed's or page's claim is only a claim: outlets tag translated or syndicated items with their site's language,
 and many feeds tag nothing. The text decides when there is enough of it; the claim stands for titles-only items
 too short to tell, and where the model itself is unsure; with no claim, English stands for a guess the model
-is less than even about (Title-Case English headlines read to it as Italian or French at 0.2-0.5). Measured on ``allsides-xling-dev.jsonl`` by
-``storyline eval langid`` (README).
+is less than even about (Title-Case English headlines read to it as Italian or French at 0.2-0.5). Measured on
+``allsides-xling-dev.jsonl`` by ``storyline eval langid`` (README).
 """
 
 from __future__ import annotations

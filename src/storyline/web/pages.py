@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from storyline import i18n
+from storyline.enrich import aliases
 from storyline.errors import StorylineError
 from storyline.i18n import N_
 from storyline.logs import get_logger
@@ -242,14 +243,16 @@ def render_hashtag(request: Request, lang: str, slug: str, page: int, db: Sessio
         raise not_found(N_("No article carries that hashtag yet."))
     muted = reading.muted_for(request, db)
     articles, has_next = paged(lambda limit, offset: queries.entity_articles(db, entity.id, limit, offset, muted), page)
+    locale = page_locale(request)
+    name = aliases.localized(entity.name, locale)
     return listing(
         request,
         db,
-        i18n.localize(i18n.phrase("Latest news with #%(name)s", name=entity.name), page_locale(request)),
+        i18n.localize(i18n.phrase("Latest news with #%(name)s", name=name), locale),
         articles,
         page,
         has_next,
-        alternate_feeds(f"/feeds/hashtag/{slug}", f"#{entity.name}"),
+        alternate_feeds(f"/feeds/hashtag/{slug}", f"#{name}"),
         kind="hashtag",
         target=slug,
     )

@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from storyline import i18n
+from storyline.enrich import aliases
 from storyline.store.models import Article
 from storyline.web import text
 from storyline.web.cache import mark_personal
@@ -146,6 +147,7 @@ def make_templates(locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Templates:
         comment_html=text.render_comment,
         json_ld=text.json_ld,
         localize=partial(i18n.localize, locale=locale),
+        entity_name=partial(aliases.localized, language=locale),
     )
     env.globals.update(
         locale=locale,

@@ -1,0 +1,85 @@
+"""Hashtags across languages: each language's own entity pipeline, names written as the English coverage
+writes them, none where no pipeline knows the language, and each hashtag shown in the reader's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyline.domain import Article
+from storyline.enrich import aliases
+from storyline.enrich.entities import extract_hashtags
+from storyline.nlp import split_sentences
+
+# Written for these tests in the manner of wire copy in each language.
+FRENCH = (
+    "L'OTAN se réunit à Bruxelles après l'annonce de la Maison Blanche",
+    "L'OTAN et la Maison Blanche ont annoncé mardi que Gavin Newsom, gouverneur de Californie, rencontrera "
+    "Emmanuel Macron en Allemagne. « C'est une victoire », a déclaré M. Macron devant la presse. "
+    "Marine Le Pen a critiqué l'accord.",
+)
+SPANISH = (
+    "La Casa Blanca pide al Tribunal Supremo de Estados Unidos que revise el caso",
+    "El Gobierno de Joe Biden pidió el martes al Tribunal Supremo que revise la decisión. La OTAN y el "
+    "Departamento de Estado en Washington dijeron que Kevin McCarthy se reunirá con Pedro Sánchez "
+    "en Londres. Estados Unidos no ha respondido.",
+)
+GERMAN = (
+    "Der Fall Meinungsfreiheit beschäftigt den Obersten Gerichtshof",
+    "Der Fall ist kompliziert, sagte Liz Cheney am Montagmorgen. Die Anti-Trump-Republikanerin hat die "
+    "Erfolgsstrategie ihrer Fraktionskollegen kritisiert.",
+)
+
+
+def hashtags(title: str, text: str, language: str) -> dict[str, str]:
+    article = Article(key="k", url="https://example.invalid/k", title=title, text=text, source="Test",
+                      language=language, sentences=split_sentences(text))  # fmt: skip
+    return {tag.slug: tag.kind for tag in extract_hashtags(article)}
+
+
+@pytest.mark.parametrize(
+    ("article", "language", "expected", "absent"),
+    [
+        # French names found by the French pipeline, written in English where English writes them otherwise
+        (FRENCH, "fr", {"nato": "org", "white-house": "place", "brussels": "place", "germany": "place",
+                        "california": "place", "gavin-newsom": "person", "emmanuel-macron": "person",
+                        "marine-le-pen": "person"},
+         {"otan", "l-otan", "maison-blanche", "allemagne", "m-macron", "de-californie", "pen"}),
+        (SPANISH, "es", {"white-house": "place", "united-states": "place", "kevin-mccarthy": "person",
+                         "london": "place", "nato": "org"},
+         {"casa-blanca", "estados-unidos", "la-otan", "londres", "gobierno-de"}),
+        # no German pipeline: no hashtags rather than German nouns taken for names
+        (GERMAN, "de", {}, {"der-fall", "meinungsfreiheit", "erfolgsstrategie"}),
+    ],
+)  # fmt: skip
+def test_each_language_names_its_entities_as_the_english_coverage_does(article, language, expected, absent):
+    found = hashtags(*article, language)
+    assert {slug: found.get(slug) for slug in expected} == expected
+    assert not absent & set(found)
+    if language != "en":
+        assert all(kind != "topic" for kind in found.values())  # topics read English noun phrases
+
+
+@pytest.mark.parametrize(
+    ("name", "language", "shown"),
+    [
+        ("Germany", "fr", "Allemagne"),  # CLDR's country names
+        ("United States", "es", "Estados Unidos"),
+        ("United Kingdom", "de", "Vereinigtes Königreich"),
+        ("NATO", "fr", "OTAN"),  # the table's
+        ("White House", "de", "Weißes Haus"),
+        ("NATO", "de", "NATO"),  # German writes it as English does
+        ("Louise Casey", "fr", "Louise Casey"),  # people keep their names
+        ("Germany", "en", "Germany"),
+    ],
+)
+def test_a_hashtag_is_named_in_the_readers_language_where_known(name, language, shown):
+    assert aliases.localized(name, language) == shown
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [("Allemagne", "Germany"), ("estados unidos", "United States"), ("OTAN", "NATO"), ("Weißen Haus", "White House"),
+     ("Germany", None), ("Casey", None)],
+)  # fmt: skip
+def test_names_in_other_languages_have_one_canonical_name(written, canonical):
+    assert aliases.canonical(written) == canonical
