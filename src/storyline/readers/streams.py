@@ -164,15 +164,17 @@ class Query:
 
 
 def epoch(value: str | None) -> datetime | None:
-    """``ot``/``nt``: seconds since the epoch (some clients send microseconds; both are read)."""
+    """``ot``/``nt``/``ts``: seconds since the epoch (some clients send milliseconds or microseconds: all read)."""
     if not value:
         return None
     try:
         number = int(value)
     except ValueError as exc:
         raise InputError("a time is seconds since the epoch", subject=value[:40]) from exc
-    if number > 10**11:
+    if number > 10**14:
         number //= 1_000_000
+    elif number > 10**11:
+        number //= 1_000
     return datetime.fromtimestamp(max(0, min(number, 2**33)), timezone.utc)
 
 

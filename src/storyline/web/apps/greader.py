@@ -101,8 +101,14 @@ def usec(moment: datetime) -> int:
 
 
 @router.api_route("/accounts/ClientLogin", methods=["GET", "POST"])
+@router.api_route(f"{API}/accounts/ClientLogin", methods=["GET", "POST"])
 def client_login(request: Request, db: Db, values: Params) -> Response:
-    password = keys.login(request, db, values.get("Email", ""), values.get("Passwd", ""))
+    """``Email`` (the username) and ``Passwd`` (an API password) -> ``Auth``, as lines or, with ``output=json``,
+    an object; a wrong pair is answered 401 ``Error=BadAuthentication``."""
+    try:
+        password = keys.login(request, db, values.get("Email", ""), values.get("Passwd", ""))
+    except keys.ApiUnauthorized:
+        return PlainTextResponse("Error=BadAuthentication\n", status_code=401)
     db.commit()
     auth = tokens(request).auth(password)
     if values.get("output") == "json":
