@@ -126,8 +126,8 @@ def items(reader: AppReader, values: MultiDict) -> dict:
 
 
 def unread_item_ids(reader: AppReader) -> str:
-    ids = sorted(article_id for article_id, _, _ in reader.unread())
-    return ",".join(str(i) for i in ids + [item.id for item in reader.unread_stories()])
+    ids = [article_id for article_id, _, _ in reader.unread()] + [item.id for item in reader.unread_stories()]
+    return ",".join(str(i) for i in sorted(ids))
 
 
 def saved_item_ids(reader: AppReader) -> str:
