@@ -118,7 +118,7 @@ def items(reader: AppReader, values: MultiDict) -> dict:
         found = reader.by_item_ids(ids_of(values.get("with_ids", ""))[:ITEMS_A_PAGE])
     else:
         rows = store.id_page(
-            reader.db, where, reader.read, reader.starred, number(values, "since_id"), number(values, "max_id"),
+            reader.db, where, reader.read_row, reader.starred, number(values, "since_id"), number(values, "max_id"),
             ITEMS_A_PAGE,
         )
         found = reader.article_items(rows)

@@ -7,6 +7,7 @@ import html
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 import nh3
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from storyline.errors import InputError
 from storyline.readers import state
 from storyline.readers import streams as s
-from storyline.readers.follows import HOME_SCOPE, page_path
+from storyline.readers.follows import HOME_SCOPE, follow_scope, page_path, section_scope
 from storyline.store import apps as store
 from storyline.store import queries
 from storyline.store import readers as reader_store
@@ -67,22 +68,30 @@ class AppReader:
         self.by_id = {follow.id: follow for follow in self.follows}
         self.muted = reader_store.muted(db, user.id)
         self.mute = queries.mute_clauses(self.muted)
-        self.reach = self._reach(self.follows)
+        self._resolved = self._resolve(self.follows)
+        self.reach = self.reach_of(self.follows)
         self.reach_clause = store.reach_clause(self.reach)
-        marks = store.all_read_marks(db, user.id)
-        self.floor = state.read_up_to(reading.newest(db) - state.UNREAD_WINDOW, [marks.get(HOME_SCOPE)])
-        self.read = store.read_clause(user.id, self.floor, self._scoped(marks))
+        self.marks = store.all_read_marks(db, user.id)
+        self.floor = state.read_up_to(reading.newest(db) - state.UNREAD_WINDOW, [self.marks.get(HOME_SCOPE)])
+        # Pages select this cheap form (a read row, or older than where unread starts) and add the marks of
+        # follows and sections in Python (``marked_read``); filters and counts use the whole ``read``.
+        self.read_row = store.read_clause(user.id, self.floor, [])
         self.starred = store.starred_clause(user.id)
         self._names: dict[tuple[str, str], str] | None = None
 
     # What follows reach ----------------------------------------------------------------------------
 
-    def _reach(self, follows: Sequence[Follow]) -> s.Reach:
+    def reach_of(self, follows: Sequence[Follow]) -> s.Reach:
+        return s.make_reach((f.id, f.kind, self._resolved[f.id]) for f in follows)
+
+    def _resolve(self, follows: Sequence[Follow]) -> dict[int, list]:
+        """Follow id -> what it matches on (hashtag, outlet or story ids, a section, a search's articles): a few
+        queries for all the follows."""
         targets = {kind: [f.target for f in follows if f.kind == kind] for kind in ("hashtag", "outlet", "story")}
         entities = store.entity_ids(self.db, targets["hashtag"])
         outlets = reader_store.outlet_ids(self.db, targets["outlet"])
         survivors = reader_store.surviving_stories(self.db, [int(t) for t in targets["story"]])
-        resolved = []
+        resolved = {}
         for f in follows:
             if f.kind == "hashtag":
                 values = [entities[f.target]] if f.target in entities else []
@@ -94,8 +103,19 @@ class AppReader:
                 values = {int(f.target), survivors.get(int(f.target), int(f.target))}
             else:
                 values = reader_store.search_matches(self.db, f.target, None)
-            resolved.append((f.id, f.kind, values))
-        return s.make_reach(resolved)
+            resolved[f.id] = list(values)
+        return resolved
+
+    @cached_property
+    def read(self) -> ColumnElement[bool]:
+        """Read, as the site counts it, with every mark-all-read of a follow or a section."""
+        return store.read_clause(self.user.id, self.floor, self._scoped(self.marks))
+
+    def marked_read(self, published: datetime, follow_ids: Sequence[int], section: str | None) -> bool:
+        """Whether a mark-all-read of one of the article's follows, or of its section, covers it."""
+        marks = [self.marks.get(follow_scope(follow_id)) for follow_id in follow_ids]
+        marks.append(self.marks.get(section_scope(section)) if section else None)
+        return any(mark is not None and published <= mark for mark in marks)
 
     def _scoped(self, marks: dict[str, datetime]) -> list[tuple[ColumnElement[bool], datetime]]:
         """Mark-all-read times of sections and follows, each with the articles it applies to."""
@@ -105,7 +125,7 @@ class AppReader:
             if kind == "section":
                 scoped.append((Article.section == name, when))
             elif kind == "follow" and name.isdigit() and int(name) in self.by_id:
-                scoped.append((store.reach_clause(self._reach([self.by_id[int(name)]])), when))
+                scoped.append((store.reach_clause(self.reach_of([self.by_id[int(name)]])), when))
         return scoped
 
     def names(self) -> dict[tuple[str, str], str]:
@@ -133,10 +153,10 @@ class AppReader:
             return [false()]
         if stream.kind == "follow":
             follow = self.by_id.get(stream.follow_id or 0)
-            return [store.reach_clause(self._reach([follow])) if follow else false(), *self.mute]
+            return [store.reach_clause(self.reach_of([follow])) if follow else false(), *self.mute]
         if stream.kind == "folder":
             follows = [f for f in self.follows if f.kind == stream.folder]
-            return [store.reach_clause(self._reach(follows)), *self.mute]
+            return [store.reach_clause(self.reach_of(follows)), *self.mute]
         if stream.kind == "story":
             story_ids = store.stories_titled(self.db, stream.story_title or "")
             return [Article.story_id.in_(story_ids) if story_ids else false(), *self.mute]
@@ -161,7 +181,9 @@ class AppReader:
             where.append(self.read if query.read else ~self.read)
         if query.starred is not None:
             where.append(self.starred if query.starred else ~self.starred)
-        rows = store.article_page(self.db, where, self.read, self.starred, query.after, query.oldest_first, query.n + 1)
+        rows = store.article_page(
+            self.db, where, self.read_row, self.starred, query.after, query.oldest_first, query.n + 1
+        )
         items = self.article_items(rows[: query.n])
         more = len(rows) > query.n
         return items, s.Cursor(items[-1].published, items[-1].id) if more else None
@@ -188,7 +210,7 @@ class AppReader:
         article_ids = [i for i in item_ids if not s.is_story_item(i)]
         story_ids = [s.story_of_item(i) for i in item_ids if s.is_story_item(i)]
         found = {item.id: item for item in self.article_items(
-            store.articles_by_ids(self.db, article_ids, self.read, self.starred))}
+            store.articles_by_ids(self.db, article_ids, self.read_row, self.starred))}
         found |= {item.id: item for item in self.story_items(store.stories_by_ids(self.db, story_ids, self.read))}
         return [found[i] for i in dict.fromkeys(item_ids) if i in found]
 
@@ -211,7 +233,9 @@ class AppReader:
         origins = self.origins([(a.id, a.outlet_id, a.section, a.story_id) for a, *_ in rows])
         items = []
         for article, read, starred, story_title in rows:
-            follow = self.by_id.get((origins.get(article.id) or [0])[0])
+            follow_ids = origins.get(article.id) or []
+            read = read or self.marked_read(article.published_at, follow_ids, article.section)
+            follow = self.by_id.get((follow_ids or [0])[0])
             if follow is not None:
                 origin, title, url = s.follow_stream(follow.id), self.follow_title(follow), self.follow_url(follow)
                 folder = s.FOLDERS[follow.kind]
