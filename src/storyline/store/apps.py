@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, and_, delete, exists, false, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from storyline.readers.streams import Cursor, Reach
 from storyline.store.models import (
@@ -54,6 +54,33 @@ def delete_api_password(session: Session, user_id: int, password_id: int) -> Non
 
 def api_password_used(session: Session, password_id: int) -> None:
     session.execute(update(ApiPassword).where(ApiPassword.id == password_id).values(last_used_at=utcnow()))
+
+
+# What an item shows of an article: not its sentences, analyses or embedding, which cost more to load than the
+# rest of a page.
+ITEM_COLUMNS = load_only(
+    Article.id,
+    Article.public_id,
+    Article.url,
+    Article.title,
+    Article.text,
+    Article.author,
+    Article.language,
+    Article.published_at,
+    Article.outlet_id,
+    Article.story_id,
+    Article.section,
+)
+
+
+def _items(read: ColumnElement[bool], starred: ColumnElement[bool]):
+    """(article, read, starred, its story's title) of original articles."""
+    return (
+        select(Article, read, starred, Story.title)
+        .outerjoin(Story, Story.id == Article.story_id)
+        .where(Article.duplicate_of_id.is_(None))
+        .options(ITEM_COLUMNS)
+    )
 
 
 # What the reader's follows reach ---------------------------------------------------------------------
@@ -129,13 +156,7 @@ def article_page(
         Article.published_at.desc(),
         Article.id.desc(),
     )
-    query = (
-        select(Article, read, starred, Story.title)
-        .outerjoin(Story, Story.id == Article.story_id)
-        .where(Article.duplicate_of_id.is_(None), *where)
-        .order_by(*order)
-        .limit(limit)
-    )
+    query = _items(read, starred).where(*where).order_by(*order).limit(limit)
     if after is not None:
         query = query.where(_after(Article.published_at, after.when, after.item, oldest_first))
     return list(session.execute(query))
@@ -146,11 +167,7 @@ def articles_by_ids(
 ) -> list[Row[tuple[Article, bool, bool, str | None]]]:
     if not article_ids:
         return []
-    query = (
-        select(Article, read, starred, Story.title)
-        .outerjoin(Story, Story.id == Article.story_id)
-        .where(Article.id.in_(list(article_ids)))
-    )
+    query = _items(read, starred).where(Article.id.in_(list(article_ids)))
     return list(session.execute(query))
 
 
@@ -159,12 +176,7 @@ def id_page(
     above: int | None, below: int | None, limit: int,
 ) -> list[Row[tuple[Article, bool, bool, str | None]]]:
     """Fever's paging: by id, ascending after ``above`` (since_id) or descending before ``below`` (max_id)."""
-    query = (
-        select(Article, read, starred, Story.title)
-        .outerjoin(Story, Story.id == Article.story_id)
-        .where(Article.duplicate_of_id.is_(None), *where)
-        .limit(limit)
-    )
+    query = _items(read, starred).where(*where).limit(limit)
     if below is not None:
         return list(session.execute(query.where(Article.id < below).order_by(Article.id.desc())))
     return list(session.execute(query.where(Article.id > (above or 0)).order_by(Article.id.asc())))
@@ -282,6 +294,7 @@ def story_articles(session: Session, story_ids: Sequence[int]) -> list[Article]:
         select(Article)
         .where(Article.story_id.in_(list(story_ids)), Article.duplicate_of_id.is_(None))
         .order_by(Article.story_id, Article.published_at, Article.id)
+        .options(ITEM_COLUMNS)
     )
     return list(session.scalars(query))
 
