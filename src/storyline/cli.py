@@ -33,6 +33,9 @@ app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
+API_PASSWORD_OPTION = typer.Option(
+    "--api-password", help="Also create an API password for reader apps and print it, alone on the last line."
+)
 BBC_DIR_OPTION = typer.Option(
     "--dir", exists=True, file_okay=False, help="BBC layout (articles/<section>/<nnn>.txt, summaries/...)."
 )
@@ -335,15 +338,32 @@ def run(
 def create_admin(
     username: str,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    api_password: Annotated[bool, API_PASSWORD_OPTION] = False,
 ) -> None:
     """Create an administrator account (or promote an existing one)."""
     from storyline.web.accounts import create_admin as make_admin
 
+    runtime = _runtime()
     try:
-        make_admin(_runtime(), username, password)
+        make_admin(runtime, username, password)
     except StorylineError as exc:
         _fail(str(exc))
     console.print(f"admin {username} ready")
+    _print_api_password(runtime, username, api_password)
+
+
+def _print_api_password(runtime, username: str, wanted: bool) -> None:
+    """A new API password for reader apps, alone on the last line (scripts read it from there)."""
+    if not wanted:
+        return
+    from storyline.web.apps.keys import issue_for
+
+    try:
+        password = issue_for(runtime, username)
+    except StorylineError as exc:
+        _fail(str(exc))
+    console.print("API password for reader apps (shown once):")
+    print(password)
 
 
 @app.command("create-reader")
@@ -353,15 +373,18 @@ def create_reader(
     password: Annotated[
         Optional[str], typer.Option(help="The reader's password; a random one is made and shown when not given.")
     ] = None,
+    api_password: Annotated[bool, API_PASSWORD_OPTION] = False,
 ) -> None:
     """Create a reader account (or, for an existing one, add the email address alerts go to)."""
     from storyline.alerts.setup import create_reader as make_reader
 
+    runtime = _runtime()
     try:
-        made = make_reader(_runtime(), username, email, password)
+        made = make_reader(runtime, username, email, password)
     except StorylineError as exc:
         _fail(str(exc))
     console.print(f"reader {username} ready" + (f", password: {made}" if made else ""))
+    _print_api_password(runtime, username, api_password)
 
 
 @app.command("follow")

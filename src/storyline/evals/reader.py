@@ -4,8 +4,9 @@ A generated database of ``articles`` articles (``bench.generate_database``: stor
 40 outlets, 2,000 hashtags, four sections, an article every 25 seconds), and one reader with ``follows`` follows
 (hashtags, outlets, a section and stories) and ``reads`` read articles among the most recent ones. Then, one
 request at a time through the app in this process (no network), each page ``requests`` times: the For you
-page, a follow's page (each follow in turn), and mark all read (each follow in turn, last, since it changes
-what the others show). Prints each page's p50 and p99 in milliseconds, and its CPU time.
+page, a follow's page (each follow in turn), the Google Reader API's first page of the reading list
+(``stream/contents``, n=50, as reader apps ask for it), and mark all read (each follow in turn, last, since it
+changes what the others show). Prints each page's p50 and p99 in milliseconds, and its CPU time.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ STORY_SHARE = 0.1
 SECTIONS = 1
 # Read articles are drawn from this many of the newest: a reader reads recent news.
 READ_FROM_NEWEST = 3
+# The reader app's request: the reading list's first page of fifty, newest first.
+API_PAGE = 50
+API_STREAM = f"/reader/api/0/stream/contents/user/-/state/com.google/reading-list?n={API_PAGE}&output=json"
 
 
 def _reader(database_url: str, articles: int, follows: int, reads: int, seed: int = 11) -> tuple[int, list[int]]:
@@ -82,6 +86,22 @@ def _reader(database_url: str, articles: int, follows: int, reads: int, seed: in
     return user_id, follow_ids
 
 
+def _api_password(database_url: str, user_id: int) -> tuple[str, str]:
+    """The benchmark reader's username and a new API password (reader apps sign in with one)."""
+    from storyline.runtime import Runtime
+    from storyline.store import community, transaction
+    from storyline.web.apps.keys import create_api_password
+
+    runtime = Runtime.open(Settings(database_url=database_url), run_migrations=False)
+    try:
+        with transaction(runtime.sessions) as session:
+            user = community.get_user(session, user_id)
+            assert user is not None
+            return user.username, create_api_password(session, user, "bench")
+    finally:
+        runtime.close()
+
+
 def _timed(requests: int, ask: Callable[[int], object]) -> tuple[list[float], float]:
     """Each request's latency, and the CPU milliseconds a request this process spent (client and app alike):
     on a shared machine the latency includes waiting for a core, the CPU time does not."""
@@ -111,6 +131,7 @@ def bench_reader(
     database_url = f"sqlite:///{database}"
     in_db = generate_database(database_url, articles, progress, sentences=(1, 3), embeddings=False)
     user_id, follow_ids = _reader(database_url, in_db, follows, reads)
+    username, api_password = _api_password(database_url, user_id)
     settings = Settings(database_url=database_url, secret_key="bench", web_page_cache_s=0)
     runtime = Runtime.open(settings, run_migrations=False)
     session = WebSession(user_id=user_id)
@@ -135,11 +156,21 @@ def bench_reader(
             get("/")  # warm the statement caches
             for_you = _timed(requests, lambda _: get("/"))
             follow = _timed(requests, lambda number: get(f"/follows/{follow_ids[number % len(follow_ids)]}"))
+            login = client.post("/accounts/ClientLogin", data={"Email": username, "Passwd": api_password})
+            auth = {"Authorization": "GoogleLogin auth=" + login.text.split("Auth=")[1].strip()}
+
+            def api_stream(_: int) -> None:
+                response = client.get(API_STREAM, headers=auth)
+                assert response.status_code == 200 and len(response.json()["items"]) == API_PAGE, response.text[:200]
+
+            api_stream(0)
+            stream = _timed(requests, api_stream)
             marks = _timed(requests, mark_all_read)
     finally:
         runtime.close()
     figures = {"articles": in_db, "follows": len(follow_ids), "read_articles": reads, "requests_each": requests}
-    for page, (latencies, cpu_ms) in (("for_you", for_you), ("follow", follow), ("mark_all_read", marks)):
+    pages = (("for_you", for_you), ("follow", follow), ("api_stream", stream), ("mark_all_read", marks))
+    for page, (latencies, cpu_ms) in pages:
         figures[f"{page}_p50_ms"] = _percentile_ms(latencies, 50)
         figures[f"{page}_p99_ms"] = _percentile_ms(latencies, 99)
         figures[f"{page}_cpu_ms"] = cpu_ms

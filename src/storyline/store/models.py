@@ -332,6 +332,22 @@ class StoryVisit(Base):
     outlet_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ApiPassword(Base):
+    """A password a reader gave a reader app (migration 0009), separate from the login password: argon2-hashed
+    for the Google Reader API's ClientLogin, and ``fever_key`` the SHA-256 of the Fever API key it makes
+    (md5 of "username:password"), so a Fever request is found by one indexed lookup."""
+
+    __tablename__ = "api_passwords"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    fever_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # Alerts (migration 0008): what changed in a story, whom it concerns, and how it reaches them. See ``alerts/``.
 
 

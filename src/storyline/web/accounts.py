@@ -47,6 +47,11 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
+def no_such_user(password: str) -> None:
+    """Spends the time a password check would, so a missing account answers as slowly as a wrong password."""
+    password_matches(_DUMMY_HASH, password)
+
+
 def register(session: Session, username: str, password: str) -> User:
     validate_credentials(username, password)
     if community.get_user_by_name(session, username) is not None:
@@ -62,7 +67,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user when the password matches and the account may log in, else None."""
     user = community.get_user_by_name(session, username)
     if user is None:
-        password_matches(_DUMMY_HASH, password)
+        no_such_user(password)
         return None
     if not password_matches(user.password_hash, password) or user.suspended:
         return None

@@ -24,7 +24,18 @@ from storyline.i18n import N_
 from storyline.runtime import Runtime
 from storyline.store import community, transaction
 from storyline.store.models import User
-from storyline.web import admin_feeds, alert_pages, api, auth, comments, pages, reader_pages, syndication
+from storyline.web import (
+    admin_feeds,
+    alert_pages,
+    api,
+    apps,
+    auth,
+    comments,
+    pages,
+    reader_pages,
+    settings_pages,
+    syndication,
+)
 from storyline.web.cache import PageCache
 from storyline.web.security import (
     SECURITY_HEADERS,
@@ -32,7 +43,7 @@ from storyline.web.security import (
     SESSION_MAX_AGE_S,
     RateLimits,
     SessionCodec,
-    SlidingWindow,
+    RateLimiter,
     WebSession,
     secret_key,
 )
@@ -70,7 +81,7 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.codec = SessionCodec(secret_key(runtime.settings))
-    app.state.limiter = SlidingWindow()
+    app.state.limiter = RateLimiter(runtime.settings.broker_url)
     app.state.limits = limits or RateLimits()
     app.state.templates = LocalizedTemplates()
     page_threads = runtime.settings.web_page_threads
@@ -78,7 +89,8 @@ def create_app(runtime: Runtime, limits: RateLimits | None = None) -> FastAPI:
     app.state.page_cache = PageCache(runtime.settings.web_page_cache_entries, runtime.settings.web_page_cache_s)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (api, syndication, auth, comments, admin_feeds, reader_pages, alert_pages, pages):
+    apps.install(app)
+    for module in (api, syndication, auth, comments, admin_feeds, reader_pages, alert_pages, settings_pages, pages):
         app.include_router(module.router)
 
     app.add_middleware(SessionsAndHeaders, runtime=runtime)

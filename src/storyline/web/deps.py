@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storyline.i18n import N_, phrase
 from storyline.runtime import Runtime
 from storyline.store.models import User
-from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, SlidingWindow, WebSession
+from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, RateLimiter, WebSession
 
 # Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
 MAX_ROW_ID = 2**63 - 1
@@ -108,6 +108,6 @@ def client_ip(request: Request) -> str:
 
 
 def enforce(request: Request, key: str, limit: Limit) -> None:
-    limiter: SlidingWindow = request.app.state.limiter
+    limiter: RateLimiter = request.app.state.limiter
     if not limiter.allow(key, limit):
         raise TooManyRequests(limiter.retry_after(key, limit))

@@ -1,15 +1,16 @@
-"""Signed session cookies, session-bound CSRF tokens, sliding-window rate limits and response headers."""
+"""Signed session cookies, session-bound CSRF tokens, rate limits shared across processes and response headers."""
 
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from storyline.config import Settings
 
@@ -123,29 +124,23 @@ class RateLimits:
     reader_forms_per_account: Limit = Limit(60, 60)
 
 
-class SlidingWindow:
-    """In-process sliding-window counters (one process serves the site; a restart forgets, which is fine)."""
+class RateLimiter:
+    """Moving-window counters from the ``limits`` library, shared by every server process: in Redis when the
+    broker is Redis (``serve --workers 4`` then allows what one process would), in this process otherwise."""
 
-    def __init__(self, clock=time.monotonic) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._clock = clock
+    def __init__(self, storage_url: str | None = None) -> None:
+        shared = storage_url is not None and storage_url.startswith(("redis://", "rediss://"))
+        self._storage = storage_from_string(storage_url if shared else "memory://")
+        self._strategy = MovingWindowRateLimiter(self._storage)
+
+    @staticmethod
+    def _item(limit: Limit) -> RateLimitItem:
+        return RateLimitItemPerSecond(limit.count, max(1, round(limit.window_s)))
 
     def allow(self, key: str, limit: Limit) -> bool:
         """Records one attempt; False when ``limit.count`` attempts already happened within the window."""
-        now = self._clock()
-        with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - limit.window_s:
-                hits.popleft()
-            if len(hits) >= limit.count:
-                return False
-            hits.append(now)
-            return True
+        return self._strategy.hit(self._item(limit), "storyline", key)
 
     def retry_after(self, key: str, limit: Limit) -> int:
-        with self._lock:
-            hits = self._hits.get(key)
-            if not hits:
-                return 0
-            return max(1, int(hits[0] + limit.window_s - self._clock()) + 1)
+        reset = self._strategy.get_window_stats(self._item(limit), "storyline", key).reset_time
+        return max(1, int(reset - time.time()) + 1)
