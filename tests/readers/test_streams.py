@@ -82,7 +82,9 @@ def test_times_in_seconds_milliseconds_or_microseconds(value, expected):
 
 
 def test_query_options():
-    query = s.parse_query("2000", "o", None, None, ["user/-/state/com.google/read"], ["user/-/state/com.google/starred"])
+    query = s.parse_query(
+        "2000", "o", None, None, ["user/-/state/com.google/read"], ["user/-/state/com.google/starred"]
+    )
     assert (query.n, query.oldest_first, query.read, query.starred) == (s.MAX_ITEMS, True, False, True)
     assert s.parse_query().n == s.DEFAULT_ITEMS and s.parse_query("0").n == 1
     with pytest.raises(InputError):

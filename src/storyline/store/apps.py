@@ -110,12 +110,16 @@ def reach_clause(reach: Reach) -> ColumnElement[bool]:
         terms.append(Article.id.in_(sorted(reach.article_ids)))
     if reach.entity_ids:
         terms.append(
-            exists().where(ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(sorted(reach.entity_ids)))
+            exists().where(
+                ArticleEntity.article_id == Article.id, ArticleEntity.entity_id.in_(sorted(reach.entity_ids))
+            )
         )
     return or_(*terms) if terms else false()
 
 
-def read_clause(user_id: int, floor: datetime, marks: Sequence[tuple[ColumnElement[bool], datetime]]) -> ColumnElement[bool]:
+def read_clause(
+    user_id: int, floor: datetime, marks: Sequence[tuple[ColumnElement[bool], datetime]]
+) -> ColumnElement[bool]:
     """Read, as the site counts it: a row in ``article_reads``, published before where unread starts (the
     window and the home's mark), or before a mark-all-read of a scope (a follow, a section) that holds it."""
     return or_(
@@ -152,9 +156,13 @@ def article_page(
 ) -> list[Row[tuple[Article, bool, bool, str | None]]]:
     """(article, read, starred, its story's title) of original articles meeting ``where``, newest first (or
     oldest), ``limit`` of them, after ``after``: down the published index, stopping at the page's end."""
-    order = (Article.published_at.asc(), Article.id.asc()) if oldest_first else (
-        Article.published_at.desc(),
-        Article.id.desc(),
+    order = (
+        (Article.published_at.asc(), Article.id.asc())
+        if oldest_first
+        else (
+            Article.published_at.desc(),
+            Article.id.desc(),
+        )
     )
     query = _items(read, starred).where(*where).order_by(*order).limit(limit)
     if after is not None:
@@ -172,8 +180,13 @@ def articles_by_ids(
 
 
 def id_page(
-    session: Session, where: Sequence[ColumnElement[bool]], read: ColumnElement[bool], starred: ColumnElement[bool],
-    above: int | None, below: int | None, limit: int,
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    read: ColumnElement[bool],
+    starred: ColumnElement[bool],
+    above: int | None,
+    below: int | None,
+    limit: int,
 ) -> list[Row[tuple[Article, bool, bool, str | None]]]:
     """Fever's paging: by id, ascending after ``above`` (since_id) or descending before ``below`` (max_id)."""
     query = _items(read, starred).where(*where).limit(limit)
@@ -279,7 +292,9 @@ def story_page(
     return list(session.execute(query))
 
 
-def stories_by_ids(session: Session, story_ids: Sequence[int], read: ColumnElement[bool]) -> list[Row[tuple[Story, bool]]]:
+def stories_by_ids(
+    session: Session, story_ids: Sequence[int], read: ColumnElement[bool]
+) -> list[Row[tuple[Story, bool]]]:
     if not story_ids:
         return []
     query = select(Story, story_read_clause(read)).where(Story.id.in_(list(story_ids)))
@@ -308,5 +323,7 @@ def story_article_ids(session: Session, story_ids: Sequence[int]) -> list[int]:
 
 def stories_titled(session: Session, title: str) -> list[int]:
     """Live stories whose title, its spaces collapsed, is ``title`` (a story label names its story so)."""
-    query = select(Story.id, Story.title).where(Story.merged_into.is_(None), Story.title.startswith(title[:20], autoescape=True))
+    query = select(Story.id, Story.title).where(
+        Story.merged_into.is_(None), Story.title.startswith(title[:20], autoescape=True)
+    )
     return [story_id for story_id, text in session.execute(query) if " ".join(text.split()) == title]

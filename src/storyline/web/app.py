@@ -41,9 +41,9 @@ from storyline.web.security import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
     SESSION_MAX_AGE_S,
+    RateLimiter,
     RateLimits,
     SessionCodec,
-    RateLimiter,
     WebSession,
     secret_key,
 )

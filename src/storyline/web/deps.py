@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storyline.i18n import N_, phrase
 from storyline.runtime import Runtime
 from storyline.store.models import User
-from storyline.web.security import CSRF_FIELD, Limit, SessionCodec, RateLimiter, WebSession
+from storyline.web.security import CSRF_FIELD, Limit, RateLimiter, SessionCodec, WebSession
 
 # Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
 MAX_ROW_ID = 2**63 - 1

@@ -26,8 +26,14 @@ USERNAME = "ann"
 LOGIN_PASSWORD = "correct horse battery"
 # The reader follows #louise-casey, BBC News and the Health section: that reaches a1, a2, a4, a5, a7 and a8.
 FOLLOWS = [("hashtag", "louise-casey"), ("outlet", "bbc-news"), ("section", "Health")]
-REACHED = ["a0000000000000a1", "a0000000000000a2", "a0000000000000a4", "a0000000000000a5", "a0000000000000a7",
-           "a0000000000000a8"]
+REACHED = [
+    "a0000000000000a1",
+    "a0000000000000a2",
+    "a0000000000000a4",
+    "a0000000000000a5",
+    "a0000000000000a7",
+    "a0000000000000a8",
+]
 # a8 is older than the week unread reaches back, so it counts as read.
 UNREAD = REACHED[:5]
 
@@ -59,8 +65,17 @@ def build_world(runtime: Runtime) -> World:
         for row in WORLD["stories"]:
             updated = datetime.fromisoformat(row["updated_at"])
             analysis = {"summary_citations": row["summary_citations"]}
-            session.add(Story(id=row["id"], title=row["title"], created_at=updated, updated_at=updated,
-                              article_count=0, outlet_count=0, analysis=analysis))
+            session.add(
+                Story(
+                    id=row["id"],
+                    title=row["title"],
+                    created_at=updated,
+                    updated_at=updated,
+                    article_count=0,
+                    outlet_count=0,
+                    analysis=analysis,
+                )
+            )
         session.flush()
         ids = {}
         for row in WORLD["articles"]:

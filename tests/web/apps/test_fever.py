@@ -70,8 +70,12 @@ def test_groups_feeds_favicons_and_links(fever, world):
         {"group_id": STORIES_GROUP, "feed_ids": str(STORIES_FEED_ID)},
     ]
     feeds = {feed["id"]: feed["title"] for feed in body["feeds"]}
-    assert feeds == {f[("hashtag", "louise-casey")]: "#Louise Casey", f[("outlet", "bbc-news")]: "BBC News",
-                     f[("section", "Health")]: "Health", STORIES_FEED_ID: "Stories"}
+    assert feeds == {
+        f[("hashtag", "louise-casey")]: "#Louise Casey",
+        f[("outlet", "bbc-news")]: "BBC News",
+        f[("section", "Health")]: "Health",
+        STORIES_FEED_ID: "Stories",
+    }
     assert all(feed["favicon_id"] == 1 and feed["is_spark"] == 0 for feed in body["feeds"])
     assert body["favicons"][0]["data"].startswith("image/svg+xml;base64,")
     assert body["links"] == []
@@ -82,18 +86,23 @@ def test_items_since_max_and_with_ids(fever, world):
     assert [item["id"] for item in everything["items"]] == sorted(ids(world, REACHED))
     assert everything["total_items"] == len(REACHED)
     since = fever(f"items&since_id={world.ids['a0000000000000a4']}")
-    assert [item["id"] for item in since["items"]] == ids(world, ["a0000000000000a5", "a0000000000000a7",
-                                                                  "a0000000000000a8"])
+    assert [item["id"] for item in since["items"]] == ids(
+        world, ["a0000000000000a5", "a0000000000000a7", "a0000000000000a8"]
+    )
     before = fever(f"items&max_id={world.ids['a0000000000000a5']}")
-    assert [item["id"] for item in before["items"]] == ids(world, ["a0000000000000a4", "a0000000000000a2",
-                                                                   "a0000000000000a1"])
+    assert [item["id"] for item in before["items"]] == ids(
+        world, ["a0000000000000a4", "a0000000000000a2", "a0000000000000a1"]
+    )
     wanted = f"{world.ids['a0000000000000a2']},{STORY_ITEMS[0]},junk"
     chosen = {item["id"]: item for item in fever(f"items&with_ids={wanted}")["items"]}
     assert set(chosen) == {world.ids["a0000000000000a2"], STORY_ITEMS[0]}
     article = chosen[world.ids["a0000000000000a2"]]
     assert article["feed_id"] == world.follows[("hashtag", "louise-casey")]
     assert (article["is_read"], article["is_saved"], article["url"]) == (
-        0, 0, "https://the-guardian.example/a0000000000000a2")
+        0,
+        0,
+        "https://the-guardian.example/a0000000000000a2",
+    )
     story = chosen[STORY_ITEMS[0]]
     assert story["feed_id"] == STORIES_FEED_ID and story["title"] == "National inquiry into grooming gangs announced"
     assert "<strong>Reuters</strong>" in story["html"]
@@ -118,8 +127,9 @@ def test_scripted_round_trip_with_the_site(fever, world, api, forms):
     assert world.ids["a0000000000000a2"] not in unread(fever("unread_item_ids"))
 
     # A feed read up to 14:00 on 16 June 2025 (a4, a5 of Health, not a7), then the Stories feed, then everything.
-    body = fever("mark", mark="feed", **{"as": "read"}, id=str(world.follows[("section", "Health")]),
-                 before="1750082400")
+    body = fever(
+        "mark", mark="feed", **{"as": "read"}, id=str(world.follows[("section", "Health")]), before="1750082400"
+    )
     assert unread(body) == ids(world, ["a0000000000000a1", "a0000000000000a7"]) + STORY_ITEMS
     body = fever("mark", mark="feed", **{"as": "read"}, id=str(STORIES_FEED_ID))
     assert unread(body) == []

@@ -48,8 +48,14 @@ def contents(api, auth, stream: str, **params) -> dict:
 
 
 NEWEST_FIRST = REACHED  # a1 .. a8 by publication: a8 is the oldest
-BY_TIME = ["a0000000000000a7", "a0000000000000a5", "a0000000000000a4", "a0000000000000a2", "a0000000000000a1",
-           "a0000000000000a8"]
+BY_TIME = [
+    "a0000000000000a7",
+    "a0000000000000a5",
+    "a0000000000000a4",
+    "a0000000000000a2",
+    "a0000000000000a1",
+    "a0000000000000a8",
+]
 
 
 def test_client_login_answers_lines_or_json_and_refuses_anything_but_an_api_password(api, world):
@@ -68,8 +74,12 @@ def test_client_login_answers_lines_or_json_and_refuses_anything_but_an_api_pass
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "GoogleLogin auth="}, {"Authorization": "GoogleLogin auth=forged.token"},
-     {"Authorization": "Bearer x"}],
+    [
+        {},
+        {"Authorization": "GoogleLogin auth="},
+        {"Authorization": "GoogleLogin auth=forged.token"},
+        {"Authorization": "Bearer x"},
+    ],
 )
 def test_requests_without_a_valid_token_get_401_unauthorized(api, headers):
     for path in (f"{API}/subscription/list", f"{API}/stream/contents/{s.READING_LIST}", "/reader/atom/feed/1"):
@@ -82,8 +92,9 @@ def test_a_revoked_api_password_ends_its_tokens(api, world, auth, forms):
     assert forms.login(api, USERNAME, LOGIN_PASSWORD).status_code == 303
     page = api.get("/settings").text
     revoke = page.split('action="/settings/api-passwords/')[1].split('"')[0]
-    response = api.post(f"/settings/api-passwords/{revoke}", data={"csrf_token": forms.csrf(page)},
-                        follow_redirects=False)
+    response = api.post(
+        f"/settings/api-passwords/{revoke}", data={"csrf_token": forms.csrf(page)}, follow_redirects=False
+    )
     assert response.status_code == 303
     api.cookies.clear()
     assert api.get(f"{API}/user-info", headers=auth).status_code == 401
@@ -104,7 +115,9 @@ def test_edit_token_t_is_checked_when_sent(api, world, auth):
 
 def test_subscriptions_are_the_follows_in_labels_of_their_kind_plus_stories(api, world, auth):
     subscriptions = api.get(f"{API}/subscription/list", params={"output": "json"}, headers=auth).json()
-    listed = {sub["id"]: (sub["title"], [c["label"] for c in sub["categories"]]) for sub in subscriptions["subscriptions"]}
+    listed = {
+        sub["id"]: (sub["title"], [c["label"] for c in sub["categories"]]) for sub in subscriptions["subscriptions"]
+    }
     f = world.follows
     assert listed == {
         f"feed/{f[('hashtag', 'louise-casey')]}": ("#Louise Casey", ["Hashtags"]),
@@ -172,7 +185,10 @@ def test_streams_by_id(api, world, auth):
         f"feed/{f[('section', 'Health')]}": ["a0000000000000a7", "a0000000000000a5", "a0000000000000a4"],
         "user/-/label/Outlets": ["a0000000000000a4", "a0000000000000a1", "a0000000000000a8"],
         "user/-/label/Story: National inquiry into grooming gangs announced": [
-            "a0000000000000a3", "a0000000000000a2", "a0000000000000a1"],
+            "a0000000000000a3",
+            "a0000000000000a2",
+            "a0000000000000a1",
+        ],
         READ: ["a0000000000000a8"],
         "user/1/state/com.google/read": ["a0000000000000a8"],
         STARRED: ["a0000000000000a4"],
@@ -197,7 +213,10 @@ def test_items_carry_state_origin_and_their_story_as_a_label(api, world, auth):
     assert a1["origin"]["streamId"] == f"feed/{world.follows[('hashtag', 'louise-casey')]}"
     assert a1["canonical"] == [{"href": "https://bbc-news.example/a0000000000000a1"}]
     assert a1["categories"] == [
-        s.READING_LIST, "user/-/label/Hashtags", "user/-/label/Story: National inquiry into grooming gangs announced"]
+        s.READING_LIST,
+        "user/-/label/Hashtags",
+        "user/-/label/Story: National inquiry into grooming gangs announced",
+    ]
     assert "<p>The government will hold a national inquiry into grooming gangs.</p>" in a1["summary"]["content"]
     assert READ in items["Interest rates held at 4.25%"]["categories"]
 
@@ -205,7 +224,9 @@ def test_items_carry_state_origin_and_their_story_as_a_label(api, world, auth):
 def test_the_stories_label_holds_one_item_a_story_with_its_summary_and_coverage(api, world, auth):
     stories = contents(api, auth, "user/-/label/Stories")["items"]
     assert [item["title"] for item in stories] == [
-        "NHS waiting lists fall for a third month", "National inquiry into grooming gangs announced"]
+        "NHS waiting lists fall for a third month",
+        "National inquiry into grooming gangs announced",
+    ]
     html = stories[1]["summary"]["content"]
     assert "Baroness Casey's audit found that ethnicity data was missing in two thirds of cases." in html
     assert 'href="http://testserver/en/article/a0000000000000a2#s1"' in html
@@ -229,8 +250,11 @@ def test_item_ids_and_contents_in_long_and_decimal_form(api, world, auth):
     assert sorted(int(ref["id"]) for ref in unread.json()["itemRefs"]) == sorted(world.ids[p] for p in UNREAD)
     asked = [long_id(world, "a0000000000000a2"), decimal[0], "-" + str(2**64 - world.ids["a0000000000000a4"])]
     body = "&".join(f"i={value}" for value in asked)
-    response = api.post(f"{API}/stream/items/contents", content=body, headers={
-        **auth, "Content-Type": "application/x-www-form-urlencoded"})
+    response = api.post(
+        f"{API}/stream/items/contents",
+        content=body,
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert publics(world, response.json()["items"]) == ["a0000000000000a2", BY_TIME[0], "a0000000000000a4"]
     assert api.post(f"{API}/stream/items/contents", data={"i": "nonsense"}, headers=auth).status_code == 400
 
@@ -262,11 +286,14 @@ def test_mark_all_as_read_up_to_a_time(api, world, auth):
 
 
 def test_quickadd_and_subscription_edit_follow_pages_and_polled_feeds(api, world, auth):
-    added = api.post(f"{API}/subscription/quickadd", data={"quickadd": "http://testserver/en/hashtag/nhs"}, headers=auth)
+    added = api.post(
+        f"{API}/subscription/quickadd", data={"quickadd": "http://testserver/en/hashtag/nhs"}, headers=auth
+    )
     assert added.json()["streamName"] == "#NHS" and added.json()["numResults"] == 1
     # A polled feed's address follows its outlet (already followed: the same subscription).
-    feed = api.post(f"{API}/subscription/quickadd", params={"quickadd": "https://feeds.bbci.co.uk/news/rss.xml"},
-                    headers=auth)
+    feed = api.post(
+        f"{API}/subscription/quickadd", params={"quickadd": "https://feeds.bbci.co.uk/news/rss.xml"}, headers=auth
+    )
     assert feed.json()["streamId"] == f"feed/{world.follows[('outlet', 'bbc-news')]}"
     unknown = api.post(f"{API}/subscription/quickadd", data={"quickadd": "https://nowhere.example/rss"}, headers=auth)
     assert unknown.status_code == 400

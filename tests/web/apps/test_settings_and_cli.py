@@ -51,8 +51,10 @@ def database(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "command",
-    [["create-reader", "bob", "--email", "bob@example.org", "--api-password"],
-     ["create-admin", "bob", "--password", "correct horse battery", "--api-password"]],
+    [
+        ["create-reader", "bob", "--email", "bob@example.org", "--api-password"],
+        ["create-admin", "bob", "--password", "correct horse battery", "--api-password"],
+    ],
 )
 def test_the_cli_prints_a_new_api_password_alone_on_the_last_line(database, command):
     from fastapi.testclient import TestClient

@@ -75,7 +75,9 @@ def feeds_groups(reader: AppReader) -> list[dict]:
 
 
 def groups(reader: AppReader) -> dict:
-    listed = [{"id": GROUPS[kind], "title": s.FOLDERS[kind]} for kind in GROUPS if any(f.kind == kind for f in reader.follows)]
+    listed = [
+        {"id": GROUPS[kind], "title": s.FOLDERS[kind]} for kind in GROUPS if any(f.kind == kind for f in reader.follows)
+    ]
     return {"groups": listed + [{"id": STORIES_GROUP, "title": s.STORIES_LABEL}], "feeds_groups": feeds_groups(reader)}
 
 
@@ -118,7 +120,12 @@ def items(reader: AppReader, values: MultiDict) -> dict:
         found = reader.by_item_ids(ids_of(values.get("with_ids", ""))[:ITEMS_A_PAGE])
     else:
         rows = store.id_page(
-            reader.db, where, reader.read_row, reader.starred, number(values, "since_id"), number(values, "max_id"),
+            reader.db,
+            where,
+            reader.read_row,
+            reader.starred,
+            number(values, "since_id"),
+            number(values, "max_id"),
             ITEMS_A_PAGE,
         )
         found = reader.article_items(rows)

@@ -408,8 +408,13 @@ def atom_stream(request: Request, db: Db, user: Reader, stream_id: str) -> Respo
         ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", href=item.url, type="text/html")
         for term in categories(item):
             term = term.replace("user/-/", f"user/{user.id}/", 1)
-            ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=term, scheme="http://www.google.com/reader/",
-                          label=term.rsplit("/", 1)[-1])
+            ET.SubElement(
+                entry,
+                f"{{{ATOM_NS}}}category",
+                term=term,
+                scheme="http://www.google.com/reader/",
+                label=term.rsplit("/", 1)[-1],
+            )
         ET.SubElement(entry, f"{{{ATOM_NS}}}content", type="html").text = item.html
         author = ET.SubElement(entry, f"{{{ATOM_NS}}}author")
         ET.SubElement(author, f"{{{ATOM_NS}}}name").text = item.author or item.origin_title

@@ -11,9 +11,9 @@ from fastapi import Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from storyline.errors import InputError
 from storyline.store import apps as store
 from storyline.store import community, transaction
-from storyline.errors import InputError
 from storyline.store.models import ApiPassword, User
 from storyline.web import accounts
 from storyline.web.deps import client_ip, enforce

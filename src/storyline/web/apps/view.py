@@ -7,8 +7,8 @@ import html
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 import nh3
 from sqlalchemy import ColumnElement, false
@@ -55,8 +55,12 @@ def paragraphs(text: str) -> str:
 
 def clean_html(markup: str) -> str:
     """Every item's HTML passes nh3 last (links keep only http(s) addresses)."""
-    return nh3.clean(markup, tags={"p", "a", "ol", "ul", "li", "strong", "em"}, attributes={"a": {"href"}},
-                     url_schemes={"http", "https"})
+    return nh3.clean(
+        markup,
+        tags={"p", "a", "ol", "ul", "li", "strong", "em"},
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+    )
 
 
 class AppReader:
@@ -198,9 +202,7 @@ class AppReader:
         after = query.after
         if after is not None:
             after = s.Cursor(after.when, s.story_of_item(after.item))
-        rows = store.story_page(
-            self.db, self.reach_clause, where, self.read, after, query.oldest_first, query.n + 1
-        )
+        rows = store.story_page(self.db, self.reach_clause, where, self.read, after, query.oldest_first, query.n + 1)
         items = self.story_items(rows[: query.n])
         more = len(rows) > query.n
         return items, s.Cursor(items[-1].published, items[-1].id) if more else None
@@ -209,8 +211,10 @@ class AppReader:
         """The items asked for, in the order asked (unknown ids left out)."""
         article_ids = [i for i in item_ids if not s.is_story_item(i)]
         story_ids = [s.story_of_item(i) for i in item_ids if s.is_story_item(i)]
-        found = {item.id: item for item in self.article_items(
-            store.articles_by_ids(self.db, article_ids, self.read_row, self.starred))}
+        found = {
+            item.id: item
+            for item in self.article_items(store.articles_by_ids(self.db, article_ids, self.read_row, self.starred))
+        }
         found |= {item.id: item for item in self.story_items(store.stories_by_ids(self.db, story_ids, self.read))}
         return [found[i] for i in dict.fromkeys(item_ids) if i in found]
 
@@ -362,4 +366,3 @@ def ids_of(text: str) -> list[int]:
         except InputError:
             continue
     return ids
-
