@@ -195,6 +195,16 @@ def poll() -> None:
     console.print(f"{report.feeds} feeds polled, {report.articles.imported} new articles")
 
 
+@app.command("backlog")
+def backlog_command() -> None:
+    """Enrich every article still waiting for its enrichment (placed first by the poller), oldest first, and
+    analyse the stories they complete; safe to stop and run again."""
+    from storyline.backlog import Backlog
+
+    count = Backlog(_runtime()).drain()
+    console.print(f"{count} articles enriched")
+
+
 @app.command()
 def fetch(url: str, source: Annotated[Optional[str], typer.Option(help="Outlet name.")] = None) -> None:
     """Fetch, extract and import one page."""
@@ -237,7 +247,11 @@ def _serve(runtime, host: str, port: int, poll_feeds: bool, workers: int = 1) ->
     from storyline.web.security import secret_key
 
     if poll_feeds:
-        threading.Thread(target=_poll_forever, args=(runtime,), daemon=True, name="poller").start()
+        from storyline import backlog
+
+        threading.Thread(
+            target=_poll_forever, args=(runtime, backlog.start(runtime)), daemon=True, name="poller"
+        ).start()
     if workers == 1:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", proxy_headers=False)
         return
@@ -273,19 +287,24 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _poll_forever(runtime) -> None:
+def _poll_forever(runtime, backlog) -> None:
+    """Polls the due feeds every ``poll_interval_s``, placing new articles first: ``backlog`` enriches them
+    while this waits."""
     from storyline.alerts.delivery import deliver_due
     from storyline.collect import poll_due
     from storyline.pipeline import refresh_stale_stories
 
     while True:
+        backlog.poller_busy.set()
         try:
-            poll_due(runtime)
+            poll_due(runtime, enrich=False)
             refresh_stale_stories(runtime.sessions)
             deliver_due(runtime)
         except Exception as exc:  # the poller must outlive any single failure; the error is logged
             logs.get_logger("collect").error("poll pass failed", error=repr(exc))
-        time.sleep(60)
+        finally:
+            backlog.poller_busy.clear()
+        time.sleep(runtime.settings.poll_interval_s)
 
 
 @app.command()

@@ -121,7 +121,9 @@ def full_text(
     return replace(entry, url=page.url, html=page.content.decode(page.encoding or "utf-8", "replace"), text=None)
 
 
-def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollReport) -> None:
+def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollReport, enrich: bool = True) -> None:
+    """Polls one feed and stores its new entries, enriched first, or (``enrich`` False) placed as soon as they
+    are embedded, their enrichment left to the backlog (``storyline.backlog``)."""
     settings = runtime.settings
     with transaction(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
@@ -163,7 +165,7 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         items = [full_text(fetcher, entry, options.page_mode, options.user_agent) for entry in fresh]
         entries = IngestReport()
         with runtime.write_lock:
-            ingest(runtime.sessions, runtime.processor, items, entries)
+            ingest(runtime.sessions, runtime.processor, items, entries, enrich)
         report.articles.merge(entries)
         refused = entries.failed
         new_entries = len(fresh)
@@ -215,16 +217,19 @@ def _record_failure(runtime: Runtime, feed_id: int, error: str, now: datetime) -
 
 
 def poll_due(
-    runtime: Runtime, fetcher: Fetcher | None = None, on_feed: Callable[[str], None] | None = None
+    runtime: Runtime,
+    fetcher: Fetcher | None = None,
+    on_feed: Callable[[str], None] | None = None,
+    enrich: bool = True,
 ) -> PollReport:
-    """One pass over the feeds that are due."""
+    """One pass over the feeds that are due (``enrich``: see ``poll_feed``)."""
     fetcher = fetcher or Fetcher(runtime.settings)
     report = PollReport()
     with transaction(runtime.sessions) as session:
         due = [(feed.id, feed.url) for feed in queries.due_feeds(session, datetime.now(timezone.utc))]
     for feed_id, url in due:
         try:
-            poll_feed(runtime, fetcher, feed_id, report)
+            poll_feed(runtime, fetcher, feed_id, report, enrich)
         except Exception as exc:  # a fault polling one feed is that feed's failure: the rest are polled as usual
             message = f"poll failed: {exc.__class__.__name__}: {exc}"
             log.error("feed poll crashed", feed=feed_id, url=url, error=message)

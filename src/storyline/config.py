@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # analysed and stored; 0 parses in the importing process. Each holds its own copy of the model (~150 MB).
     parse_processes: int = 1
     poll_on_run: bool = True
+    # Seconds between passes of the in-process poller (``serve --poll``, ``run``) over the feeds that are due.
+    poll_interval_s: float = Field(default=60.0, gt=0)
+    # The enrichment backlog (``backlog.py``): articles are placed as soon as they are embedded and enriched
+    # behind, this many at a time, oldest first; with nothing waiting it looks again after ``backlog_idle_s``.
+    backlog_batch: int = Field(default=8, gt=0)
+    backlog_idle_s: float = Field(default=2.0, gt=0)
     # Threads a server process runs request handlers in: anyio's default of 40, because slow handlers (ask, a
     # story's first analysis) hold one each while they wait.
     web_threads: int = 40

@@ -29,7 +29,7 @@ from storyline.domain import (
     Quote,
     StoryAnalysis,
 )
-from storyline.enrich import langid
+from storyline.enrich import langid, sections
 from storyline.enrich.analyze import analyze_article
 from storyline.enrich.entities import unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
@@ -76,6 +76,7 @@ class Processed:
     external_id: str | None = None
     feed_id: int | None = None
     evidence: Evidence | None = None
+    enriched: bool = True  # False: placed first, its enrichment waits in the backlog (``storyline.backlog``)
 
 
 @dataclass(slots=True)
@@ -153,6 +154,7 @@ class Analyzed:
     embedding: np.ndarray
     external_id: str | None = None
     feed_id: int | None = None
+    enriched: bool = True
 
 
 def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Failure]]:
@@ -166,18 +168,58 @@ def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[
         except StorylineError as exc:
             log.warning("article rejected", url=item.url, error=str(exc))
             failures.append(Failure(item.url, exc))
-    # One batched parse of every body and headline: the features below read it from the cache.
-    parsed = nlp.parse_texts([article.text for _, article in articles] + [article.title for _, article in articles])
-    for (_, article), body in zip(articles, parsed[: len(articles)], strict=True):
-        article.sentences = list(body.sentences)
     embeddings = nlp.embed([embedding_text(article) for _, article in articles])
-    for (item, article), embedding in zip(articles, embeddings, strict=True):
-        try:
-            analysis = analyze_article(article, embedding)
-        except StorylineError as exc:
-            failures.append(Failure(article.url, exc))
+    enriched = enrich_articles([article for _, article in articles], embeddings)
+    for (item, article), embedding, analysis in zip(articles, embeddings, enriched, strict=True):
+        if isinstance(analysis, StorylineError):
+            failures.append(Failure(article.url, analysis))
             continue
         analyzed.append(Analyzed(article, analysis, embedding, item.external_id, item.feed_id))
+    return analyzed, failures
+
+
+def enrich_articles(
+    articles: Sequence[Article], embeddings: Sequence[np.ndarray]
+) -> list[ArticleAnalysis | StorylineError]:
+    """Splits each article into sentences (setting ``sentences``) and runs every feature on it: its analysis,
+    or the error that stopped it, in order."""
+    # One batched parse of every body and headline: the features below read it from the cache.
+    parsed = nlp.parse_texts([article.text for article in articles] + [article.title for article in articles])
+    for article, body in zip(articles, parsed[: len(articles)], strict=True):
+        article.sentences = list(body.sentences)
+    results: list[ArticleAnalysis | StorylineError] = []
+    for article, embedding in zip(articles, embeddings, strict=True):
+        try:
+            results.append(analyze_article(article, embedding))
+        except StorylineError as exc:
+            results.append(exc)
+    return results
+
+
+def embed_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Failure]]:
+    """The least an article needs to be placed in its story: extracted, embedded by title and lead, and its
+    section read from that embedding. No spaCy parse: sentences, entities, quotes, figures and the summary are
+    the backlog's (``storyline.backlog``), which reads the stored article later."""
+    articles: list[tuple[ArticleInput, Article]] = []
+    failures: list[Failure] = []
+    for item in items:
+        try:
+            articles.append((item, unsplit_article(item)))
+        except StorylineError as exc:
+            log.warning("article rejected", url=item.url, error=str(exc))
+            failures.append(Failure(item.url, exc))
+    embeddings = nlp.embed([embedding_text(article) for _, article in articles])
+    analyzed = [
+        Analyzed(
+            article,
+            ArticleAnalysis(sentences=[], section=sections.classify(article, embedding), summary=[]),
+            embedding,
+            item.external_id,
+            item.feed_id,
+            enriched=False,
+        )
+        for (item, article), embedding in zip(articles, embeddings, strict=True)
+    ]
     return analyzed, failures
 
 
@@ -218,10 +260,12 @@ class Processor:
             external_id=analyzed.external_id,
             feed_id=analyzed.feed_id,
             evidence=placement.evidence,
+            enriched=analyzed.enriched,
         )
 
-    def process(self, items: Sequence[ArticleInput]) -> BatchResult:
-        analyzed, failures = analyze_inputs(items)
+    def process(self, items: Sequence[ArticleInput], enrich: bool = True) -> BatchResult:
+        """Places ``items``, enriched first, or (``enrich`` False) as soon as they are embedded."""
+        analyzed, failures = analyze_inputs(items) if enrich else embed_inputs(items)
         return BatchResult(processed=[self.place(one) for one in analyzed], failures=failures)
 
     def process_and_refine(self, items: Sequence[ArticleInput]) -> BatchResult:
@@ -281,6 +325,7 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         embedding=processed.embedding.astype(np.float32).tobytes(),
         refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
         placement=placement_record(processed.evidence, analysis.hashtags),
+        enriched_at=datetime.now(timezone.utc) if processed.enriched else None,
     )
     session.add(row)
     session.flush()
@@ -346,19 +391,26 @@ def complete_excerpt(factory: sessionmaker[Session], public_id: str, html: str) 
         if row is None:
             return
         row.title, row.title_derived = article.title, article.title_derived
-        row.text, row.sentences = article.text, article.sentences
+        row.text = article.text
         row.author, row.image_url = article.author, article.image_url
         row.embedding = analyzed[0].embedding.astype(np.float32).tobytes()
-        row.section, row.summary = analysis.section, analysis.summary
-        row.quotes = [_asdict(quote) for quote in analysis.quotes]
-        row.figures = [_asdict(figure) for figure in analysis.figures]
         row.excerpt_only, row.refetch_at = False, None
-        row.hashtags.clear()
-        session.flush()
-        store_hashtags(session, row, analysis.hashtags)
-        if row.story_id is not None:
-            queries.invalidate_story_analysis(session, [row.story_id])
+        store_enrichment(session, row, analysis)
     log.info("feed excerpt completed from its page", url=article.url)
+
+
+def store_enrichment(session: Session, row: ArticleRow, analysis: ArticleAnalysis) -> None:
+    """Replaces a stored article's enrichment with ``analysis``, marks it enriched, and its story's analysis
+    stale."""
+    row.sentences, row.section, row.summary = analysis.sentences, analysis.section, analysis.summary
+    row.quotes = [_asdict(quote) for quote in analysis.quotes]
+    row.figures = [_asdict(figure) for figure in analysis.figures]
+    row.enriched_at = datetime.now(timezone.utc)
+    row.hashtags.clear()
+    session.flush()
+    store_hashtags(session, row, analysis.hashtags)
+    if row.story_id is not None:
+        queries.invalidate_story_analysis(session, [row.story_id])
 
 
 def refine_stories(session: Session, processor: Processor, whatever_the_cadence: bool = False) -> Refinement:
@@ -418,14 +470,16 @@ def ingest(
     processor: Processor,
     items: Iterable[ArticleInput],
     report: IngestReport | None = None,
+    enrich: bool = True,
 ) -> IngestReport:
     """Process and store one batch in one transaction; articles already stored (by canonical URL) are skipped,
-    so running an import again, or after a crash, stores every article exactly once."""
+    so running an import again, or after a crash, stores every article exactly once. Without ``enrich``, each
+    article is stored and placed once it is embedded, and left to the backlog (``storyline.backlog``)."""
     report = report or IngestReport()
     fresh = apply_filter_rules(factory, new_inputs(factory, items, report), report)
     if not fresh:
         return report
-    batch = processor.process(fresh)
+    batch = processor.process(fresh, enrich)
     report.failed.extend(batch.failures)
     with transaction(factory) as session:
         stored = store_each(session, processor, batch.processed, report.failed)
@@ -712,7 +766,9 @@ def row_to_domain(row: ArticleRow, body: bool = True) -> tuple[Article, ArticleA
 
 
 def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
-    """Recomputes a story's AI output when articles joined it since the cached one; returns the payload."""
+    """Recomputes a story's AI output when articles joined it since the cached one; returns the payload. While
+    some of its articles wait for their enrichment the cached one stands (None for a new story): the backlog
+    analyses the story once they are enriched, and pages say the analysis is in progress."""
     from storyline.enrich.analyze import STORY_SAMPLE, analyze_story, representatives
 
     story = queries.get_story(session, story_id)
@@ -720,6 +776,8 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
         return None
     if story.analysis is not None and story.analysis_article_count == queries.story_counts(session, story_id)[0]:
         return story.analysis  # a page view of a big story must not read its every article to learn this
+    if queries.story_awaits_enrichment(session, story_id):
+        return story.analysis
     members = queries.story_articles_outline(session, story_id)
     rows = [row for row in members if row.duplicate_of_id is None]
     embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in rows] if all_embedded(rows) else None
@@ -761,6 +819,11 @@ def refresh_stale_stories(factory: sessionmaker[Session], limit: int = 50) -> in
     were brought up to date (a story whose analysis fails is logged and stays stale)."""
     with transaction(factory) as session:
         story_ids = queries.stale_story_ids(session, limit)
+    return refresh_stories(factory, story_ids)
+
+
+def refresh_stories(factory: sessionmaker[Session], story_ids: Iterable[int]) -> int:
+    """``refresh_story_analysis`` for each story, one short transaction each; returns how many were done."""
     refreshed = 0
     for story_id in story_ids:
         try:

@@ -29,6 +29,6 @@ def test_the_writer_stores_the_rest_of_a_batch_when_one_article_is_refused(sqlit
     monkeypatch.setattr(tasks._state, "processor", None)
     with transaction(sqlite_runtime.sessions) as session:
         stored = tasks.place_batch(session, analyzed)
-    assert stored == 2
+    assert len(stored) == 2
     with transaction(sqlite_runtime.sessions) as session:
         assert queries.existing_urls(session, [item.url for item in items]) == {items[0].url, items[2].url}

@@ -175,6 +175,9 @@ class Article(Base):
     # Why the article joined its story, as the engine judged it (``pipeline.placement_record``); None for the
     # article that started its story, a syndicated copy, or articles placed before this was kept.
     placement: Mapped[dict | None] = mapped_column(JSON)
+    # When its enrichment (entities, quotes, figures, summary) was stored; None while it waits in the backlog
+    # (``storyline.backlog``): an article is placed in its story first and enriched behind.
+    enriched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     outlet: Mapped[Outlet] = relationship(lazy="joined")
     story: Mapped[Story | None] = relationship()

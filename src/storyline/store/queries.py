@@ -237,6 +237,7 @@ _LISTED_COLUMNS = load_only(
     Article.outlet_id,
     Article.story_id,
     Article.duplicate_of_id,
+    Article.enriched_at,
 )
 _STORY_COVERAGE = _story_originals(Article).options(_LISTED_COLUMNS).order_by(Article.published_at, Article.id)
 _STORY_ARTICLES = (
@@ -330,6 +331,19 @@ def articles_since(session: Session, since: datetime) -> list[Article]:
     return list(session.scalars(query))
 
 
+def unenriched_article_ids(session: Session, limit: int, created_before: datetime | None = None) -> list[int]:
+    """The oldest ``limit`` articles still waiting for their enrichment (stored before ``created_before``, when
+    given), oldest first."""
+    query = select(Article.id).where(Article.enriched_at.is_(None)).order_by(Article.id).limit(limit)
+    if created_before is not None:
+        query = query.where(Article.created_at < created_before)
+    return list(session.scalars(query))
+
+
+def unenriched_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Article).where(Article.enriched_at.is_(None))) or 0
+
+
 def max_story_id(session: Session) -> int:
     return session.scalar(select(func.max(Story.id))) or 0
 
@@ -396,11 +410,25 @@ def latest_stories(session: Session, limit: int = 12) -> list[Story]:
     return list(session.scalars(query))
 
 
+def _awaiting_enrichment(story_id) -> ColumnElement[bool]:
+    return exists().where(Article.story_id == story_id, Article.enriched_at.is_(None))
+
+
+def story_awaits_enrichment(session: Session, story_id: int) -> bool:
+    """Whether any of the story's articles waits for its enrichment (``storyline.backlog``)."""
+    return bool(session.scalar(select(_awaiting_enrichment(story_id))))
+
+
 def stale_story_ids(session: Session, limit: int = 50) -> list[int]:
-    """Stories whose cached AI output predates their latest articles, busiest first."""
+    """Stories whose cached AI output predates their latest articles, busiest first; stories with articles
+    still waiting for enrichment are the backlog's to analyse once they are enriched."""
     query = (
         select(Story.id)
-        .where(Story.merged_into.is_(None), Story.article_count != Story.analysis_article_count)
+        .where(
+            Story.merged_into.is_(None),
+            Story.article_count != Story.analysis_article_count,
+            ~_awaiting_enrichment(Story.id),
+        )
         .order_by(Story.outlet_count.desc(), Story.updated_at.desc())
         .limit(limit)
     )

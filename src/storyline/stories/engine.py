@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import count, islice
 from operator import itemgetter
@@ -333,6 +333,23 @@ class StoryEngine:
         others = story.latest_in_other_languages(arrival.language, self.bridge.config.members)
         bridged = self.bridge.cosine(arrival.key, arrival.lead, {member.key: member.lead for member in others})
         return (same * own + (story.size - same) * bridged) / story.size
+
+    def learn_entities(self, key: str, entities: list[str]) -> bool:
+        """Gives a placed article the entities its enrichment found after it was placed without them (place
+        first, enrich behind), so placement of later articles and refinement's merges read them. False when the
+        article's story is no longer live (retired or forgotten): there is nothing left to tell."""
+        story = self._stories.get(self._story_of_key.get(key, -1))
+        if story is None:
+            return False
+        learned = frozenset(entities)
+        members = []
+        for member in story.members:
+            if member.key == key and member.entities != learned:
+                self._entity_frequencies.add_to_counted(learned - member.entities)
+                member = replace(member, entities=learned)
+            members.append(member)
+        self._rebuild(story.id, members)
+        return True
 
     def withdraw(self, key: str) -> None:
         """Takes back the placement of an article the database refused to store, as if it had never arrived:

@@ -40,6 +40,10 @@ class DocumentFrequencies:
         self.documents += 1
         self.counts.update(set(document))
 
+    def add_to_counted(self, terms: Iterable[str]) -> None:
+        """Counts ``terms`` in a document already counted (its entities, learned after it was placed)."""
+        self.counts.update(set(terms))
+
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency, as scikit-learn's TfidfVectorizer computes it."""
         return math.log((1 + self.documents) / (1 + self.counts[term])) + 1

@@ -47,6 +47,9 @@ class ArticleItem(BaseModel):
     published: datetime
     page_url: str
     story_id: int | None
+    enriched: bool = Field(
+        description="its AI lines (entities, quotes, figures, summary) are there; false while they are computed"
+    )
 
 
 class ArticleList(BaseModel):
@@ -118,6 +121,10 @@ class StoryDetail(StoryItem):
     articles: list[StoryArticle]
     hashtags: list[HashtagRef]
     analysis: dict[str, Any] | None
+    analysis_pending: bool = Field(
+        description="some articles wait for their enrichment, so ``analysis`` (null for a new story) does not "
+        "cover them yet"
+    )
 
 
 class HashtagCount(HashtagRef):
@@ -178,6 +185,7 @@ def article_item(row: Article) -> ArticleItem:
         published=row.published_at,
         page_url=article_path(row),
         story_id=row.story_id,
+        enriched=row.enriched_at is not None,
     )
 
 
@@ -318,6 +326,7 @@ def api_story(story_id: RowId, db: Db, limit: Limit = 100, offset: Offset = 0) -
         articles=[story_article(row, story) for row in queries.story_articles_page(db, story.id, limit, offset)],
         hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story.id)],
         analysis=analysis,
+        analysis_pending=analysis is None or queries.story_awaits_enrichment(db, story.id),
     )
 
 

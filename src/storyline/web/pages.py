@@ -220,6 +220,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
         has_next=has_next,
         first_number=(page - 1) * STORY_PAGE_SIZE + 1,
         analysis=payload,
+        analysis_pending=queries.story_awaits_enrichment(db, story_id),
         comparison=views.outlet_comparison(
             queries.story_outlet_counts(db, story_id), (payload or {}).get("exclusives", {})
         ),

@@ -39,13 +39,17 @@ def make_celery(settings: Settings) -> Celery:
             task_reject_on_worker_lost=True,
             worker_prefetch_multiplier=1,
             task_default_queue=ANALYSIS_QUEUE,
-            task_routes={"storyline.place_and_store": {"queue": STORIES_QUEUE}},
+            task_routes={
+                "storyline.place_and_store": {"queue": STORIES_QUEUE},
+                "storyline.learn_entities": {"queue": STORIES_QUEUE},
+            },
             broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
             broker_connection_retry_on_startup=True,
             beat_schedule={
                 "dispatch-due-feeds": {"task": "storyline.dispatch_due", "schedule": POLL_EVERY_S},
                 "refresh-stale-stories": {"task": "storyline.refresh_stories", "schedule": POLL_EVERY_S},
                 "send-alerts": {"task": "storyline.send_alerts", "schedule": POLL_EVERY_S},
+                "sweep-backlog": {"task": "storyline.sweep_backlog", "schedule": POLL_EVERY_S},
             },
         )
     )

@@ -52,6 +52,7 @@ def analyzed_to_json(analyzed: Analyzed) -> dict[str, Any]:
         "embedding": embedding_to_json(analyzed.embedding),
         "external_id": analyzed.external_id,
         "feed_id": analyzed.feed_id,
+        "enriched": analyzed.enriched,
     }
 
 
@@ -71,4 +72,6 @@ def analyzed_from_json(payload: dict[str, Any]) -> Analyzed:
         embedding = embedding_from_json(payload["embedding"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"malformed analysed article in task payload: {exc}") from exc
-    return Analyzed(article, analysis, embedding, payload.get("external_id"), payload.get("feed_id"))
+    return Analyzed(
+        article, analysis, embedding, payload.get("external_id"), payload.get("feed_id"), payload.get("enriched", True)
+    )

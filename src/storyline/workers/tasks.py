@@ -30,6 +30,7 @@ from storyline.pipeline import (
     Failure,
     Processor,
     analyze_inputs,
+    embed_inputs,
     rebuild_engine,
     refine_stories,
     store_each,
@@ -51,6 +52,9 @@ RETRY_OPTIONS: dict[str, Any] = {
     "max_retries": 8,
 }
 PERMANENT_FETCH_ERRORS = (BlockedURLError, RobotsDisallowedError)
+# Articles waiting for enrichment this long are queued again by the beat's sweep; at most this many a minute.
+BACKLOG_SWEEP_AFTER = timedelta(minutes=5)
+BACKLOG_SWEEP_LIMIT = 2000
 WRITER_LOCK_KEY = int.from_bytes(hashlib.sha256(b"storyline.place_and_store").digest()[:8], "big", signed=True)
 
 
@@ -81,9 +85,9 @@ class QueueingProcessor(Processor):
     """Hands inputs to the analysis queue instead of processing them here: with it, the collection code
     (``collect.poll_feed``) polls and fetches in a worker while analysis and placement go through the queues."""
 
-    def process(self, items: Sequence[ArticleInput]) -> BatchResult:
+    def process(self, items: Sequence[ArticleInput], enrich: bool = True) -> BatchResult:
         for batch in _batches(iter(items), ANALYZE_BATCH):
-            analyze.delay([codec.input_to_json(item) for item in batch])
+            analyze.delay([codec.input_to_json(item) for item in batch], enrich)
         return BatchResult()
 
 
@@ -107,12 +111,14 @@ def _not_yet_stored(runtime: Runtime, items: Sequence[ArticleInput]) -> list[Art
 
 
 @app.task(name="storyline.analyze", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
-def analyze(items_json: list[dict[str, Any]]) -> int:
-    """Extraction and enrichment for a batch of inputs; the results go to the single writer."""
+def analyze(items_json: list[dict[str, Any]], enrich: bool = True) -> int:
+    """Extraction and enrichment for a batch of inputs; the results go to the single writer. Without
+    ``enrich``, extraction and the title-and-lead embedding only: the writer places them at once and queues
+    their enrichment (``enrich_waiting``)."""
     items = _not_yet_stored(_runtime(), [codec.input_from_json(payload) for payload in items_json])
     if not items:
         return 0
-    analyzed, failures = analyze_inputs(items)
+    analyzed, failures = analyze_inputs(items) if enrich else embed_inputs(items)
     for failure in failures:
         log.warning("article rejected", url=failure.subject, error=str(failure.error))
     if analyzed:
@@ -146,7 +152,7 @@ def poll_feed(feed_id: int) -> int:
 
     runtime = replace(_runtime(), _processor=QueueingProcessor())
     report = PollReport()
-    poll(runtime, Fetcher(runtime.settings), feed_id, report)
+    poll(runtime, Fetcher(runtime.settings), feed_id, report, enrich=False)
     return len(report.failed_feeds)
 
 
@@ -172,6 +178,44 @@ def refresh_stories() -> int:
     from storyline.pipeline import refresh_stale_stories
 
     return refresh_stale_stories(_runtime().sessions)
+
+
+@app.task(name="storyline.enrich", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
+def enrich_waiting(article_ids: list[int]) -> int:
+    """The backlog on the queue: enriches the stored articles that still wait (a redelivery finds them done),
+    tells the writer their entities and analyses the stories they complete."""
+    from storyline.backlog import enrich_stored
+    from storyline.pipeline import refresh_stories
+
+    runtime = _runtime()
+    enriched = enrich_stored(runtime.sessions, article_ids)
+    if enriched:
+        learn_entities.delay(enriched.entities)
+    refresh_stories(runtime.sessions, sorted(enriched.story_ids))
+    return len(enriched)
+
+
+@app.task(name="storyline.sweep_backlog", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
+def sweep_backlog() -> int:
+    """The beat's minute tick for the backlog: queues again the articles that have waited for their enrichment
+    longer than ``BACKLOG_SWEEP_AFTER`` (a task lost with its broker message, or never sent because its writer
+    died after storing), oldest first; returns how many."""
+    runtime = _runtime()
+    before = datetime.now(timezone.utc) - BACKLOG_SWEEP_AFTER
+    with transaction(runtime.sessions) as session:
+        waiting = queries.unenriched_article_ids(session, BACKLOG_SWEEP_LIMIT, created_before=before)
+    for batch in _batches(iter(waiting), runtime.settings.backlog_batch):
+        enrich_waiting.delay(batch)
+    return len(waiting)
+
+
+@app.task(name="storyline.learn_entities", queue=STORIES_QUEUE, autoretry_for=(OperationalError,), **RETRY_OPTIONS)
+def learn_entities(entities: dict[str, list[str]]) -> int:
+    """Tells the writer's warm story engine the entities enrichment found (public id -> slugs); an engine not
+    built yet reads them from the database when it is."""
+    if _state.processor is None:
+        return 0
+    return sum(_state.processor.engine.learn_entities(key, slugs) for key, slugs in entities.items())
 
 
 @app.task(name="storyline.send_alerts", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
@@ -204,9 +248,9 @@ def _writer_processor(session: Session) -> Processor:
     return _state.processor
 
 
-def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> int:
+def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> list[ArticleRow]:
     """Places and stores the articles not stored yet, then refines the stories when due, in one transaction;
-    returns how many articles were stored."""
+    returns the rows stored."""
     processor = _writer_processor(session)
     by_url = {one.article.url: one for one in analyzed}
     known = queries.existing_urls(session, list(by_url))
@@ -219,7 +263,7 @@ def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> int:
         session.flush()
         _state.last_article_id = max(row.id for row in stored)
     refine_stories(session, processor)
-    return len(stored)
+    return stored
 
 
 @app.task(
@@ -232,11 +276,15 @@ def place_and_store(analyzed_json: list[dict[str, Any]]) -> int:
     analyzed = [codec.analyzed_from_json(payload) for payload in analyzed_json]
     try:
         with transaction(_runtime().sessions) as session:
-            return place_batch(session, analyzed)
+            stored = place_batch(session, analyzed)
+            waiting = [row.id for row in stored if row.enriched_at is None]
     except BaseException:
         # The engine already holds the placements the rollback just undid: rebuild it from the database.
         _state.processor = None
         raise
+    if waiting:  # placed first: their enrichment follows on the analysis queue (``sweep_backlog`` if lost)
+        enrich_waiting.delay(waiting)
+    return len(stored)
 
 
 # Entry points for the command line ------------------------------------------------------------------
