@@ -672,6 +672,27 @@ def bench_story_analysis(
     _print_result(result, as_json)
 
 
+@bench_app.command("freshness")
+def bench_freshness(
+    seconds: Annotated[float, typer.Option(min=1, help="How long articles are published.")] = 600.0,
+    rate: Annotated[float, typer.Option(min=0.01, help="Articles published a second.")] = 5.0,
+    data: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="AllSides JSON Lines with the gold story.")
+    ] = DEV_DATA_DIR / "allsides-dev-week.jsonl",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Seconds from publication to the article in its story's JSON API and to its analysis (p50/p95/p99), while
+    ``serve --poll`` polls loopback feeds publishing RATE articles a second; and the enrichment backlog's length."""
+    from storyline.evals import freshness
+
+    with _progress() as progress:
+        task = progress.add_task("articles analysed", total=None)
+        result = freshness.bench_freshness(
+            data, seconds, rate, lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    _print_result(result, as_json)
+
+
 @bench_app.command("soak")
 def bench_soak(
     data_dir: Annotated[

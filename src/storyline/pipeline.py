@@ -40,6 +40,7 @@ from storyline.logs import get_logger
 from storyline.rules import Fields, compile_stored, decide
 from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Article as ArticleRow
+from storyline.store.models import Story as StoryRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
 from storyline.stories.refine import Refinement, Refiner
 
@@ -801,6 +802,20 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     return story.analysis
 
 
+def story_analysis_for_reader(session: Session, story: StoryRow) -> dict | None:
+    """The story's analysis brought up to date and committed for a page or the API; when computing it fails, or
+    another writer (the backlog, the refresher) stored the story meanwhile (SQLite then refuses this write), the
+    cached one, which a later view or the refresher brings up to date."""
+    try:
+        payload = refresh_story_analysis(session, story.id)
+        session.commit()
+        return payload
+    except (StorylineError, OperationalError) as exc:
+        session.rollback()
+        log.warning("story analysis not refreshed", story=story.id, error=_first_line(exc))
+        return story.analysis
+
+
 def all_embedded(rows: Sequence[ArticleRow]) -> bool:
     return all(row.embedding is not None for row in rows)
 
@@ -830,6 +845,6 @@ def refresh_stories(factory: sessionmaker[Session], story_ids: Iterable[int]) ->
             with transaction(factory) as session:
                 refresh_story_analysis(session, story_id)
             refreshed += 1
-        except StorylineError as exc:
-            log.warning("story analysis failed", story=story_id, error=str(exc))
+        except (StorylineError, OperationalError) as exc:  # the latter: another writer stored it meanwhile
+            log.warning("story analysis failed", story=story_id, error=_first_line(exc))
     return refreshed

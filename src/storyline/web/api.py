@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storyline.errors import StorylineError
 from storyline.logs import get_logger
-from storyline.pipeline import refresh_story_analysis, row_to_domain
+from storyline.pipeline import row_to_domain, story_analysis_for_reader
 from storyline.store import queries
 from storyline.store.models import Article, Comment, Story
 from storyline.web import views
@@ -314,13 +314,7 @@ def api_story(story_id: RowId, db: Db, limit: Limit = 100, offset: Offset = 0) -
     story = queries.get_surviving_story(db, story_id)
     if story is None:
         raise HTTPException(status_code=404, detail="no story with that id")
-    try:
-        analysis = refresh_story_analysis(db, story.id)
-        db.commit()
-    except StorylineError as exc:
-        db.rollback()
-        log.warning("story analysis failed", story=story.id, error=str(exc))
-        analysis = story.analysis
+    analysis = story_analysis_for_reader(db, story)
     return StoryDetail(
         **story_item(story).model_dump(),
         articles=[story_article(row, story) for row in queries.story_articles_page(db, story.id, limit, offset)],

@@ -18,7 +18,7 @@ from storyline.enrich import aliases
 from storyline.errors import StorylineError
 from storyline.i18n import N_
 from storyline.logs import get_logger
-from storyline.pipeline import refresh_story_analysis, row_to_domain
+from storyline.pipeline import row_to_domain, story_analysis_for_reader
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import reading, views
@@ -199,13 +199,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
         raise not_found(N_("We have no story with that id."))
     if story.merged_into is not None:
         return RedirectResponse(f"/{lang}/story/{story.merged_into}", status_code=301)
-    try:
-        payload = refresh_story_analysis(db, story_id)
-        db.commit()
-    except StorylineError as exc:
-        db.rollback()
-        log.warning("story analysis failed", story=story_id, error=str(exc))
-        payload = story.analysis
+    payload = story_analysis_for_reader(db, story)
     rows, has_next = paged(partial(queries.story_coverage, db, story_id), page, STORY_PAGE_SIZE)
     coverage = views.story_coverage(db, story_id, rows)
     for item in coverage:
