@@ -34,3 +34,22 @@ def test_the_latest_migration_keeps_the_search_triggers_on_sqlite(tmp_path):
         triggers = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")}
     engine.dispose()
     assert triggers == {"articles_fts_insert", "articles_fts_delete", "articles_fts_update"}
+
+
+def test_articles_stored_before_place_first_count_as_enriched(database_url):
+    """Migration 0010: every article stored before it was enriched when stored, so the backlog leaves it alone."""
+    engine = make_engine(database_url)
+    migrate(engine, "0009")
+    stored_at = "2025-06-02 08:00:00+00:00"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO outlets (id, name, slug) VALUES (1, 'Gazette', 'gazette')")
+        connection.exec_driver_sql(
+            "INSERT INTO articles (id, public_id, url, title, text, sentences, language, published_at, created_at, "
+            "outlet_id, summary, quotes, figures) VALUES (1, 'a1', 'https://gazette.example/1', 'Title', 'Text', "
+            f"'[]', 'en', '{stored_at}', '{stored_at}', 1, '[]', '[]', '[]')"
+        )
+    migrate(engine)
+    with engine.connect() as connection:
+        enriched, created = connection.exec_driver_sql("SELECT enriched_at, created_at FROM articles").one()
+    engine.dispose()
+    assert enriched is not None and enriched == created

@@ -358,3 +358,18 @@ def test_a_french_report_of_the_seed_event_joins_its_story_and_another_event_doe
     # its people are the seed story's hashtags
     seed_names = {slug for item in seed_items for slug in item.entities}
     assert {"louise-casey", "yvette-cooper"} <= set(french.entities) & seed_names
+
+
+def test_entities_learned_after_placement_weigh_as_if_the_articles_came_with_them(seed_items, make_items):
+    """Place first, enrich behind: articles placed without entities and told them later leave the engine judging
+    the next article exactly as if they had come with them."""
+    told, learned = StoryEngine(), StoryEngine()
+    placed = place_in_order(told, seed_items)
+    for item in sorted(seed_items, key=lambda item: item.published):
+        learned.add(replace(item, entities=[]), story_id=placed[item.key])
+    assert not any(story.entities for story in learned.stories())
+    assert all(learned.learn_entities(item.key, item.entities) for item in seed_items)
+    assert [story.entities for story in learned.stories()] == [story.entities for story in told.stories()]
+    (follow_up,) = make_items([FOLLOW_UP])
+    assert learned.judge(follow_up) == told.judge(follow_up)
+    assert not learned.learn_entities("never-placed", ["yvette-cooper"])

@@ -336,19 +336,29 @@ class StoryEngine:
 
     def learn_entities(self, key: str, entities: list[str]) -> bool:
         """Gives a placed article the entities its enrichment found after it was placed without them (place
-        first, enrich behind), so placement of later articles and refinement's merges read them. False when the
-        article's story is no longer live (retired or forgotten): there is nothing left to tell."""
+        first, enrich behind), so placement of later articles and refinement's merges read them. Costs the
+        article's entities, not its story's size. False when the article's story is no longer live (retired or
+        forgotten): there is nothing left to tell."""
         story = self._stories.get(self._story_of_key.get(key, -1))
         if story is None:
             return False
         learned = frozenset(entities)
-        members = []
-        for member in story.members:
-            if member.key == key and member.entities != learned:
-                self._entity_frequencies.add_to_counted(learned - member.entities)
-                member = replace(member, entities=learned)
-            members.append(member)
-        self._rebuild(story.id, members)
+        for position, member in enumerate(story.members):
+            if member.key != key or member.entities == learned:
+                continue
+            added, dropped = learned - member.entities, member.entities - learned
+            story.members[position] = replace(member, entities=learned)
+            story.entities.update(added)
+            story.entities.subtract(dropped)
+            story.entities += Counter()  # drops the names no member carries any more
+            for slug in dropped - set(story.entities):
+                self._by_entity.get(slug, {}).pop(story.id, None)
+            self._entity_frequencies.add_to_counted(added)
+            for slug in added:
+                stories = self._by_entity.setdefault(slug, {})
+                stories.pop(story.id, None)
+                stories[story.id] = None
+            story.version = next(_VERSIONS)
         return True
 
     def withdraw(self, key: str) -> None:
