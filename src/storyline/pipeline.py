@@ -160,23 +160,30 @@ class Analyzed:
 
 def analyze_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Failure]]:
     """The stateless, parallelisable part: any worker may run it for any article."""
-    analyzed: list[Analyzed] = []
-    failures: list[Failure] = []
-    articles: list[tuple[ArticleInput, Article]] = []
-    for item in items:
-        try:
-            articles.append((item, unsplit_article(item)))
-        except StorylineError as exc:
-            log.warning("article rejected", url=item.url, error=str(exc))
-            failures.append(Failure(item.url, exc))
-    embeddings = nlp.embed([embedding_text(article) for _, article in articles])
+    articles, embeddings, failures = extract_and_embed(items)
     enriched = enrich_articles([article for _, article in articles], embeddings)
+    analyzed: list[Analyzed] = []
     for (item, article), embedding, analysis in zip(articles, embeddings, enriched, strict=True):
         if isinstance(analysis, StorylineError):
             failures.append(Failure(article.url, analysis))
             continue
         analyzed.append(Analyzed(article, analysis, embedding, item.external_id, item.feed_id))
     return analyzed, failures
+
+
+def extract_and_embed(
+    items: Sequence[ArticleInput],
+) -> tuple[list[tuple[ArticleInput, Article]], np.ndarray, list[Failure]]:
+    """Each valid item with its article and the article's title-and-lead embedding; the items rejected."""
+    articles: list[tuple[ArticleInput, Article]] = []
+    failures: list[Failure] = []
+    for item in items:
+        try:
+            articles.append((item, unsplit_article(item)))
+        except StorylineError as exc:
+            log.warning("article rejected", url=item.url, error=str(exc))
+            failures.append(Failure(item.url, exc))
+    return articles, nlp.embed([embedding_text(article) for _, article in articles]), failures
 
 
 def enrich_articles(
@@ -201,15 +208,7 @@ def embed_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Fa
     """The least an article needs to be placed in its story: extracted, embedded by title and lead, and its
     section read from that embedding. No spaCy parse: sentences, entities, quotes, figures and the summary are
     the backlog's (``storyline.backlog``), which reads the stored article later."""
-    articles: list[tuple[ArticleInput, Article]] = []
-    failures: list[Failure] = []
-    for item in items:
-        try:
-            articles.append((item, unsplit_article(item)))
-        except StorylineError as exc:
-            log.warning("article rejected", url=item.url, error=str(exc))
-            failures.append(Failure(item.url, exc))
-    embeddings = nlp.embed([embedding_text(article) for _, article in articles])
+    articles, embeddings, failures = extract_and_embed(items)
     analyzed = [
         Analyzed(
             article,
