@@ -8,7 +8,15 @@ import json
 import httpx
 import pytest
 
-from storyline.evals.freshness import FEEDS, FeedServer, Story, percentiles, publication_order, read_stories
+from storyline.evals.freshness import (
+    FEEDS,
+    FeedServer,
+    Story,
+    percentiles,
+    publication_order,
+    read_stories,
+    updated,
+)
 from storyline.fetch.feeds import parse_feed
 
 
@@ -70,3 +78,12 @@ def test_each_feed_answers_304_until_an_article_is_published_in_it():
         assert again.status_code == 200
         assert [item.title for item in parse_feed(again.content, carrying).entries] == ["Bridge opens", record["title"]]
         assert client.get(f"{server.base_url}/feeds/unknown.json").status_code == 404
+
+
+@pytest.mark.parametrize(("round_number", "changed"), [(0, False), (1, True), (2, True)])
+def test_a_later_round_publishes_every_text_anew(round_number, changed):
+    record = {"title": "Council approves bridge", "text": "The council approved the bridge.", "source": "Gazette"}
+    again = updated(record, round_number)
+    assert (again["title"] != record["title"], again["text"] != record["text"]) == (changed, changed)
+    assert again["source"] == record["source"]
+    assert updated(record, 1) != updated(record, 2) and record["title"] in again["title"]

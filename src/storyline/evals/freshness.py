@@ -4,9 +4,11 @@ A loopback JSON Feed server publishes articles of the AllSides development data 
 articles of a story a few publications after its first, so that both new stories and stories already on the
 site grow. A ``storyline serve --poll`` subprocess on a fresh SQLite database (the code path a self-hosted
 install runs: the poller places first, the backlog enriches behind) polls it. A checker asks the server's JSON
-API, as a client would, when each article is in its story (``/api/stories/{id}`` lists it) and when its analysis
-is there (the article ``enriched`` and its story no longer ``analysis_pending``); the backlog's length is read
-from the database every second. The first articles are a warm-up, not counted: they load the models.
+API, as a client would, when each article is listed with its story (its ``story_id`` in ``/api/articles``, the
+row ``/api/stories/{id}`` lists it from) and when its analysis is there (the article ``enriched`` and its story
+no longer ``analysis_pending``); the backlog's length is read from the database every second. The first
+articles are a warm-up, not counted: they load the models. The data holds 785 articles: after them, each text
+is published again with an update line (``updated``).
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ WARMUP_TIMEOUT_S = 300.0
 # A story's later articles are published this many stories after its first, so they join a story on the site.
 LATER_ARTICLES_LAG = 4
 PLACEMENT_CHECK_S = 0.5  # how often articles not yet in a story are looked for
-ANALYSIS_CHECK_S = 2.0  # how often stories with articles waiting for analysis are asked for
+ANALYSIS_CHECK_S = 2.0  # how often the articles waiting for their analysis, and their stories, are asked for
 DRAIN_TIMEOUT_S = 300.0  # after publishing stops, the longest wait for the last analyses
 POLL_INTERVAL_S = 1.0  # the poller's passes, and each feed's interval: a busy outlet polled every second
 PERCENTS = (50, 95, 99)
+STORY_PAGE = 100  # the most articles the API lists a request
 
 Progress = Callable[[int, int], None]
 
@@ -95,6 +98,7 @@ class Publication:
     in_story: float | None = None
     analysed: float | None = None
     story_id: int | None = None
+    enriched: bool = False
 
 
 def feed_path(number: int) -> str:
@@ -219,7 +223,10 @@ def subscribe(database_url: str, feed_urls: Sequence[str]) -> None:
 
 
 class Checker:
-    """Asks the JSON API, as a client would, when each publication reached its story and its analysis."""
+    """Asks the JSON API, as a client would, when each publication is listed with its story and when its
+    analysis is there. The newest articles come a hundred a request (``/api/articles``, newest first; copies,
+    which that list leaves out, are asked for by URL), so the checker's own load stays small next to the
+    server's work whatever the backlog."""
 
     def __init__(self, api: str) -> None:
         self.client = httpx.Client(base_url=api, timeout=30)
@@ -236,35 +243,47 @@ class Checker:
             return [p for p in self.publications if p.analysed is None]
 
     def check(self) -> None:
-        for publication in [p for p in self.waiting() if p.story_id is None]:
-            answer = self.client.get("/api/articles", params={"url": publication.url})
-            found = answer.json()["items"] if answer.status_code == 200 else []
-            if found and found[0]["story_id"] is not None:
-                publication.story_id = found[0]["story_id"]
+        """Looks for the publications not in a story yet; every ``ANALYSIS_CHECK_S``, for the analyses too."""
         now = time.monotonic()
-        placed = [p for p in self.waiting() if p.story_id is not None]
-        analysis_due = now - self._last_analysis_check >= ANALYSIS_CHECK_S
-        stories = {p.story_id for p in placed if p.in_story is None or analysis_due}
-        if analysis_due:
+        analyses_due = now - self._last_analysis_check >= ANALYSIS_CHECK_S
+        if analyses_due:
             self._last_analysis_check = now
-        for story_id in sorted(stories):
-            self._check_story(story_id, [p for p in placed if p.story_id == story_id])
-
-    def _check_story(self, story_id: int, publications: list[Publication]) -> None:
-        answer = self.client.get(f"/api/stories/{story_id}", params={"limit": 100})
-        if answer.status_code != 200:
+        targets = [p for p in self.waiting() if analyses_due or p.in_story is None]
+        if not targets:
             return
-        story, seen = answer.json(), time.time()
-        listed = {article["url"]: article for article in story["articles"]}
-        for publication in publications:
-            article = listed.get(publication.url)
-            if article is None:
-                publication.story_id = None  # moved by refinement: looked for again
+        listed = self._newest_since(min(p.published for p in targets))
+        seen = time.time()
+        enriched_stories: set[int] = set()
+        for publication in targets:
+            article = listed.get(publication.url) or self._by_url(publication.url)
+            if article is None or article["story_id"] is None:
                 continue
             if publication.in_story is None:
                 publication.in_story = seen
-            if article["enriched"] and not story["analysis_pending"]:
-                publication.analysed = seen
+            publication.story_id, publication.enriched = article["story_id"], article["enriched"]
+            if analyses_due and publication.enriched:
+                enriched_stories.add(publication.story_id)
+        for story_id in sorted(enriched_stories):
+            answer = self.client.get(f"/api/stories/{story_id}", params={"limit": 1})
+            if answer.status_code == 200 and not answer.json()["analysis_pending"]:
+                for publication in targets:
+                    if publication.story_id == story_id and publication.enriched:
+                        publication.analysed = time.time()
+
+    def _newest_since(self, oldest: float) -> dict[str, dict]:
+        """The listed articles, newest first, back to those published before ``oldest`` (a second's slack)."""
+        listed: dict[str, dict] = {}
+        while True:
+            answer = self.client.get("/api/articles", params={"limit": STORY_PAGE, "offset": len(listed)})
+            page = answer.json()["items"] if answer.status_code == 200 else []
+            listed.update((article["url"], article) for article in page)
+            if len(page) < STORY_PAGE or datetime.fromisoformat(page[-1]["published"]).timestamp() < oldest - 1:
+                return listed
+
+    def _by_url(self, url: str) -> dict | None:
+        answer = self.client.get("/api/articles", params={"url": url})
+        found = answer.json()["items"] if answer.status_code == 200 else []
+        return found[0] if found else None
 
     def close(self) -> None:
         self.client.close()
@@ -326,18 +345,28 @@ def bench_freshness(data: Path, seconds: float = 600.0, rate: float = 5.0, progr
 
 
 class _Publisher:
-    """Publishes the articles in order, each under a URL of its own; after the last it starts over (the texts
-    repeat: the engine reads those as copies of the first round's articles)."""
+    """Publishes the articles in order, each under a URL of its own. After the last it starts over with each
+    text made new (``updated``), so that no parse or embedding is found in a cache."""
 
     def __init__(self, feed: FeedServer, records: Sequence[dict]) -> None:
         self.feed, self.records, self.count = feed, records, 0
 
     def next(self) -> Publication:
-        record = self.records[self.count % len(self.records)]
+        round_number, position = divmod(self.count, len(self.records))
         url = f"{self.feed.base_url}/article/{self.count}"
         self.count += 1
-        self.feed.publish(record, url)
+        self.feed.publish(updated(self.records[position], round_number), url)
         return Publication(url, time.time())
+
+
+def updated(record: dict, round_number: int) -> dict:
+    """The record as published in round ``round_number`` (0: as it is): a later round's headline and text say
+    which update they are, so their parses and embeddings are computed afresh, as a new report's would be."""
+    if not round_number:
+        return record
+    title = f"Update {round_number}: {record.get('title') or ''}"
+    text = f"{record.get('text') or ''}\nThis is update {round_number} of the report, published again."
+    return record | {"title": title, "text": text}
 
 
 def _warm_up(checker: Checker, publisher: _Publisher, server: subprocess.Popen) -> float:
@@ -364,18 +393,26 @@ def _result(
     load_after: tuple[float, float, float],
 ) -> dict:
     publications = measured.publications
-    to_story = [p.in_story - p.published for p in publications if p.in_story is not None]
-    to_analysis = [p.analysed - p.published for p in publications if p.analysed is not None]
+    to_story, to_analysis = _latencies(publications)
+    # The articles published as they are, before any text came round again with its update line.
+    first_round = publications[: max(len(publisher.records) - WARMUP_ARTICLES, 0)]
+    first_to_story, first_to_analysis = _latencies(first_round)
     lengths = [length for _, length in backlog]
     return {
         "seconds": seconds,
         "rate_per_s": rate,
         "published": len(publications),
-        "distinct_texts": min(len(publications) + WARMUP_ARTICLES, len(publisher.records)),
+        # Published as they are; the rest again with an update line (``updated``).
+        "original_texts": min(len(publications) + WARMUP_ARTICLES, len(publisher.records)),
         "in_story": len(to_story),
         "analysed": len(to_analysis),
         "to_story_s": percentiles(to_story),
         "to_analysis_s": percentiles(to_analysis),
+        "first_round": {
+            "published": len(first_round),
+            "to_story_s": percentiles(first_to_story),
+            "to_analysis_s": percentiles(first_to_analysis),
+        },
         "backlog_max": max(lengths, default=0),
         "backlog_final": lengths[-1] if lengths else 0,
         # Every 30 seconds: (seconds since the first publication, articles waiting for enrichment).
@@ -387,3 +424,10 @@ def _result(
         "cpus": available_cpus(),
         "goals": {"to_story_p95_s": 10, "to_analysis_p95_s": 120},
     }
+
+
+def _latencies(publications: Sequence[Publication]) -> tuple[list[float], list[float]]:
+    """Seconds from publication to the story, and to the analysis, of those that got there."""
+    to_story = [p.in_story - p.published for p in publications if p.in_story is not None]
+    to_analysis = [p.analysed - p.published for p in publications if p.analysed is not None]
+    return to_story, to_analysis
