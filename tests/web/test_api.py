@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-ITEM_KEYS = {"title_derived", "excerpt_only", "id", "url", "title", "source", "published", "page_url", "story_id"}
+ITEM_KEYS = {
+    "title_derived",
+    "excerpt_only",
+    "id",
+    "url",
+    "title",
+    "source",
+    "published",
+    "page_url",
+    "story_id",
+    "enriched",
+}
 
 
 def test_healthz(client):
