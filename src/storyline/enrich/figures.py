@@ -52,6 +52,7 @@ MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
 MAX_COUNTS_WORDS = 7
 # A clause's head ends the climb from a number to what governs it: a reported clause, an adverbial one.
 CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "advcl", "relcl", "conj", "parataxis", "pcomp"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
 AUX_DEPS = frozenset({"aux", "auxpass", "advmod", "acomp"})
 FUTURE_WORDS = frozenset({
     "will", "would", "could", "may", "might", "shall", "'ll", "expect", "project", "forecast", "predict",
@@ -62,6 +63,8 @@ CHANGE_WORDS = frozenset({
     "tick", "cut", "reduce", "soar", "plunge", "surge", "shrink", "up", "down",
 })  # fmt: skip
 CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB"})
+INCREMENT_WORDS = frozenset({"more", "additional", "extra", "further"})
+LEVEL_VERBS = CHANGE_WORDS | {"be", "reach", "total", "stand", "hit", "top", "exceed", "surpass", "dip"}
 ABOVE_VERBS = frozenset({"top", "exceed", "surpass"})
 BOUNDS = (
     ("about", re.compile(r"\b(?:about|around|approximately|roughly|nearly|almost|some|an estimated|close to|"
@@ -144,14 +147,14 @@ def _sentence_figures(doc: "Doc", sentence: int) -> list[Figure]:
         how = {
             "kind": _kind(number, path),
             "dates": _dates(doc, path[-1]),
-            "bound": _bound(number, path),
+            "bound": _bound(span, path),
             "rounding": _rounding(span.text, unit),
         }
         if pointed is None and found:  # "800 cold cases ..., a number she expected to rise to 1,000"
             found.append(replace(found[-1], value=value, text=text, sentence=sentence, unit=unit, **how))
             continue
-        if pointed is None and unit is not None:
-            pointed = _subject(span)  # "The scheme will cost £3bn": an amount needs no counted noun
+        if pointed is None:
+            pointed = _subject(span, amount=unit is not None)
         counts = _counts_phrase(pointed) if pointed is not None else ""
         if pointed is None or not counts:
             continue
@@ -173,6 +176,8 @@ def _number_spans(doc: "Doc") -> Iterable["Span"]:
         end = span.end
         while end < len(doc) and doc[end].lower_ in ("per", "cent", "percent", "%") and end - span.end < 2:
             end += 1
+        if end == span.end and end < len(doc) and doc[end].lower_ in SCALES and doc[end - 1].like_num:
+            end += 1  # "60m", which the tokenizer splits
         start = span.start - 1 if span.start > 0 and doc[span.start - 1].text in CURRENCIES else span.start
         yield doc[start:end]
 
@@ -201,18 +206,27 @@ def _counted_noun(span: "Span") -> "Token | None":
         noun = number.head
         while span.start <= noun.i < span.end and noun.head.i != noun.i:
             noun = noun.head
-    if noun is None or noun.pos_ != "NOUN" or span.start <= noun.i < span.end:
+    if noun is None or not _countable(noun) or span.start <= noun.i < span.end:
         noun = _of_object(span.root) or _of_object(number)
     if noun is not None and noun.lemma_.lower() in POINTER_NOUNS:
         noun = _of_object(noun)
     return noun
 
 
-def _subject(span: "Span") -> "Token | None":
+def _countable(noun: "Token") -> bool:
+    return noun.pos_ == "NOUN" or noun.tag_ == "NNPS"  # "10 Republicans"
+
+
+def _subject(span: "Span", amount: bool) -> "Token | None":
+    """What the verb governing the number is said of: any verb for an amount ("The scheme will cost £3bn",
+    "The Consumer Price Index rose 4.2%"), a verb of level or change for a bare count ("claims rose to 373,000",
+    "The population was 331.5 million")."""
     verb = span.root
     while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
         verb = verb.head
-    return next((t for t in verb.children if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ == "NOUN"), None)
+    if not amount and verb.lemma_.lower() not in LEVEL_VERBS:
+        return None
+    return next((t for t in verb.children if t.dep_ in SUBJECT_DEPS and t.pos_ in ("NOUN", "PROPN")), None)
 
 
 def _of_object(token: "Token") -> "Token | None":
@@ -278,10 +292,15 @@ def _kind(number: "Token", path: Sequence["Token"]) -> str:
     ("up from 6%"); otherwise a count of what is."""
     # What a verb says of its subject is about the subject, not its number: "800 cases would be investigated"
     # counts cases there are; "is expected to rise to 1,000" forecasts the number.
-    predicated = [head for child, head in zip(path, path[1:]) if child.dep_ not in ("nsubj", "nsubjpass")]
+    predicated = [head for child, head in zip(path, path[1:], strict=False) if child.dep_ not in SUBJECT_DEPS]
     around = [*predicated, *(child for token in predicated for child in token.children if child.dep_ in AUX_DEPS)]
     if any(token.lemma_.lower() in FUTURE_WORDS or token.lower_ in FUTURE_WORDS for token in around):
         return "future"
+    doc = number.doc
+    if any(
+        t.lower_ in INCREMENT_WORDS and doc[t.i + 1 :][:1].text.lower() != "than" for t in doc[number.i + 1 : path[1].i]
+    ):
+        return "change"  # "six more bodies", "1,000 additional troops": an increment, not the total
     attached = next((t for t in path if t.pos_ in ("VERB", "AUX", "ADP", "ADV")), None)
     if attached is not None and attached.pos_ == "ADP":
         mover = attached.head.lemma_.lower()
@@ -306,8 +325,9 @@ def _dates(doc: "Doc", clause: "Token") -> list[str]:
     return dates
 
 
-def _bound(number: "Token", path: Sequence["Token"]) -> str:
-    before = number.doc[max(0, number.i - 4) : number.i].text.lower()
+def _bound(span: "Span", path: Sequence["Token"]) -> str:
+    first = next((t for t in span if t.like_num or t.text in CURRENCIES), span[0])
+    before = span.doc[max(0, first.i - 4) : first.i].text.lower()
     for bound, pattern in BOUNDS:
         if pattern.search(before):
             return bound
@@ -334,7 +354,7 @@ def _modifiers(noun: "Token") -> list[str]:
             tokens.extend(t for t in child.subtree if t.dep_ != "prep" or t.i != child.i)
         elif child.dep_ == "acl" and child.tag_ == "VBN":
             tokens.append(child)
-    return _content_lemmas(tokens)
+    return _content_lemmas(t for t in tokens if t.lower_ not in SCALES)  # the "m" of "60m doses"
 
 
 def _owner(noun: "Token") -> list[str]:
@@ -347,13 +367,13 @@ def _owner(noun: "Token") -> list[str]:
         if child.dep_ == "prep" and child.lower_ in ("from", "by"):
             return _content_lemmas(t for t in child.subtree if t.i != child.i)
     verb = noun.head
-    if noun.dep_ in ("nsubj", "nsubjpass"):
+    if noun.dep_ in SUBJECT_DEPS:
         agent = next((child for child in verb.children if child.dep_ == "agent"), None)
         return _content_lemmas(t for t in agent.subtree if t.i != agent.i) if agent is not None else []
     if noun.dep_ != "dobj":
         return []
     while True:
-        subject = next((child for child in verb.children if child.dep_ in ("nsubj", "nsubjpass")), None)
+        subject = next((child for child in verb.children if child.dep_ in SUBJECT_DEPS), None)
         if subject is not None or verb.dep_ != "xcomp":
             break
         verb = verb.head
@@ -361,7 +381,13 @@ def _owner(noun: "Token") -> list[str]:
 
 
 def _content_lemmas(tokens: Iterable["Token"]) -> list[str]:
-    return sorted({t.lemma_.lower() for t in tokens if t.pos_ in CONTENT_POS and t.is_alpha and not t.is_stop})
+    return sorted(
+        {
+            t.lemma_.lower()
+            for t in tokens
+            if t.pos_ in CONTENT_POS and t.is_alpha and (t.pos_ == "PROPN" or not t.is_stop)
+        }
+    )
 
 
 # --- relation -------------------------------------------------------------------------------------------------
