@@ -208,6 +208,9 @@ def _counted_noun(span: "Span") -> "Token | None":
             noun = noun.head
     if noun is None or not _countable(noun) or span.start <= noun.i < span.end:
         noun = _of_object(span.root) or _of_object(number)
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    if noun is None and following is not None and following.tag_ == "NNS":
+        noun = following  # a misparse that hangs "doses" off the verb in "share up to 60m doses"
     if noun is not None and noun.lemma_.lower() in POINTER_NOUNS:
         noun = _of_object(noun)
     return noun
@@ -296,10 +299,8 @@ def _kind(number: "Token", path: Sequence["Token"]) -> str:
     around = [*predicated, *(child for token in predicated for child in token.children if child.dep_ in AUX_DEPS)]
     if any(token.lemma_.lower() in FUTURE_WORDS or token.lower_ in FUTURE_WORDS for token in around):
         return "future"
-    doc = number.doc
-    if any(
-        t.lower_ in INCREMENT_WORDS and doc[t.i + 1 :][:1].text.lower() != "than" for t in doc[number.i + 1 : path[1].i]
-    ):
+    between = number.doc[number.i + 1 : path[1].i] if len(path) > 1 else []
+    if any(t.lower_ in INCREMENT_WORDS and t.head.lower_ != "than" and t.nbor(1).lower_ != "than" for t in between):
         return "change"  # "six more bodies", "1,000 additional troops": an increment, not the total
     attached = next((t for t in path if t.pos_ in ("VERB", "AUX", "ADP", "ADV")), None)
     if attached is not None and attached.pos_ == "ADP":
