@@ -500,7 +500,8 @@ def compare_figures(
             by_noun.setdefault((figure.noun, figure.unit), []).append(first)
     for firsts in by_noun.values():
         if len(firsts) > 1 and len({entries[i][0] for i in firsts}) > 1:
-            evidence = [cite(i) for i in firsts]
+            sentences_cited = {(entries[i][0], entries[i][1].sentence): i for i in reversed(firsts)}
+            evidence = [cite(i) for i in sorted(sentences_cited.values())]  # a sentence with two of them, once
             listed.append(_group_dict([entries[i] for i in firsts], sources, Relation.DIFFERENT, evidence))
     return listed
 
@@ -511,6 +512,7 @@ def _group_dict(
     return {
         "counts": min((figure.counts for _, figure in members), key=len),
         "relation": found.value,
+        "kind": members[0][1].kind if found is not Relation.DIFFERENT else "",
         "disagree": found is Relation.DISAGREE,
         "values": [
             {
