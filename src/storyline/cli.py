@@ -33,6 +33,7 @@ app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
+# The labelled figure pairs of issue 19, as a checkout holds them (small, hand-written, so kept with the tests).
 FIGURE_PAIRS = Path("tests/enrich/testdata/figure_pairs.jsonl")
 API_PASSWORD_OPTION = typer.Option(
     "--api-password", help="Also create an API password for reader apps and print it, alone on the last line."

@@ -140,7 +140,7 @@ def _sentence_figures(doc: "Doc", sentence: int) -> list[Figure]:
             continue
         value, unit = parsed
         noun = _counted_noun(span)
-        pointed = noun or _pointer_noun(doc)
+        pointed = noun if noun is not None else _pointer_noun(doc)
         text = doc[span.start : noun.i + 1].text if noun is not None and 0 <= noun.i - span.end < 4 else span.text
         number = _number_token(span)
         path = _clause_path(number)
