@@ -33,6 +33,8 @@ app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
+# The labelled figure pairs of issue 19, as a checkout holds them (small, hand-written, so kept with the tests).
+FIGURE_PAIRS = Path("tests/enrich/testdata/figure_pairs.jsonl")
 API_PASSWORD_OPTION = typer.Option(
     "--api-password", help="Also create an API password for reader apps and print it, alone on the last line."
 )
@@ -525,6 +527,21 @@ def eval_summary(
         scores = summary.run(
             data_dir, predictions, progress=lambda done, total: progress.update(task, completed=done, total=total)
         )
+    print(json.dumps(scores, indent=2))
+
+
+@eval_app.command("figures")
+def eval_figures(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = FIGURE_PAIRS,
+) -> None:
+    """Labelled figure pairs through the product's extraction and ``relation``; print precision and recall of
+    the Disagreement label and accuracy over agree / disagree / different, for each split."""
+    from storyline.evals import figures
+
+    try:
+        scores = figures.run(file)
+    except StorylineError as exc:
+        _fail(str(exc))
     print(json.dumps(scores, indent=2))
 
 

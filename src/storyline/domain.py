@@ -65,11 +65,21 @@ class Quote:
 
 @dataclass(slots=True)
 class Figure:
+    """A number and what it counts. The fields after ``unit`` say which quantity it is (``figures.relation``
+    compares them); figures stored before they existed read as counting nothing comparable."""
+
     value: float
     text: str
     counts: str  # what the number counts, e.g. "cases reopened"
     sentence: int
     unit: str | None = None
+    noun: str = ""  # the counted noun's lemma ("case")
+    modifiers: list[str] = field(default_factory=list)  # its modifiers' lemmas ("cold", "abuse")
+    owner: list[str] = field(default_factory=list)  # whose or which: "champion", "inquiry" of "Champion's inquiry"
+    kind: str = "count"  # count | future (forecast, plan) | change ("rose 4%") | previous ("up from 6%")
+    dates: list[str] = field(default_factory=list)  # the dates its clause gives ("april", "2020")
+    bound: str = "exact"  # exact | above ("more than") | below ("up to") | about ("about", "nearly")
+    rounding: float = 0.0  # half the step of its last written digit when written rounded ("1.2m": 50,000)
 
 
 @dataclass(slots=True)

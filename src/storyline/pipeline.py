@@ -732,7 +732,7 @@ def story_payload(story: StoryAnalysis, article_id: Callable[[str], str]) -> dic
             }
             for q in story.quotes
         ],
-        "figures": story.figures,
+        "figures": [{**group, "evidence": [cite(c) for c in group["evidence"]]} for group in story.figures],
         "exclusives": {outlet: [cite(c) for c in cites] for outlet, cites in story.exclusives.items()},
     }
 

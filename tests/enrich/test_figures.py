@@ -43,18 +43,21 @@ def test_seed_dates_ages_and_page_counts_are_not_figures(seed_figures):
         assert not {f.value for f in seed_figures[key] if f.unit is None} & set(values), seed_figures[key]
 
 
-def test_seed_case_counts_disagree_across_outlets(seed_records, seed_figures):
+def test_seed_story_flags_no_disagreement(seed_records, seed_figures):
+    """Today's "more than 800 cases" against the forecast "more than 1,000", and the 20 recommendations of Sarah
+    Champion's earlier inquiry against the 12 of Casey's review, count different things (issue 19)."""
     sources = {r["id"]: r["source"] for r in seed_records}
-    groups = compare_figures(seed_figures, sources)
-    (expected,) = GOLD["story"]["disagreeing_figures"]
-    matching = [g for g in groups if set(expected["values"]) <= {v["value"] for v in g["values"]}]
-    assert len(matching) == 1
-    group = matching[0]
-    assert group["disagree"] is True and expected["head"] in group["counts"]
-    assert len({v["source"] for v in group["values"]}) >= 3
-    assert all(expected["head"] in f.counts for key in sources for f in seed_figures[key]
-               if any(v["article_key"] == key and v["sentence"] == f.sentence and v["value"] == f.value
-                      for v in group["values"]))  # fmt: skip
+    sentences = {key: make_article(r["text"], r["title"], key).sentences for r in seed_records for key in [r["id"]]}
+    groups = compare_figures(seed_figures, sources, sentences)
+    flagged = [
+        {"head": g["counts"], "values": sorted(v["value"] for v in g["values"])} for g in groups if g["disagree"]
+    ]
+    assert flagged == GOLD["story"]["disagreeing_figures"] == []
+    same_quantity = [{v["value"] for v in g["values"]} for g in groups if g["relation"] != "different"]
+    assert not any({800, 1000} <= values or {12, 20} <= values for values in same_quantity)
+    different = {frozenset(v["value"] for v in g["values"]) for g in groups if g["relation"] == "different"}
+    assert frozenset({12.0, 20.0}) in different
+    assert any({800.0, 1000.0} <= values for values in different)
 
 
 NUMBER_CASES = [
@@ -109,24 +112,42 @@ def test_not_figures(text):
     assert extract_figures(make_article(text)) == []
 
 
-def test_compare_figures_groups_only_across_articles():
-    per_article = {
-        "a": [Figure(800, "800 cases", "cold cases", 0)],
-        "b": [Figure(1000, "1,000 cases", "cases of abuse", 2), Figure(12, "a dozen cases", "live police cases", 3)],
-        "c": [Figure(5, "five inquiries", "local inquiries", 1)],
-    }
-    groups = compare_figures(per_article, {"a": "A", "b": "B", "c": "C"})
-    assert len(groups) == 1
-    (group,) = groups
-    assert group["disagree"] is True
+def case_figure(value: float, sentence: int, **how) -> Figure:
+    return Figure(value, f"{value:,.0f} cases", "cases", sentence, noun="case", **how)
+
+
+SENTENCES = {
+    "a": ["Police have reopened 800 cases.", "The review made 12 recommendations."],
+    "b": ["Officers are looking again at 1,000 cases.", "Five inquiries will run."],
+    "c": ["The number of cases will rise to 1,000.", "Five inquiries will run."],
+}
+
+
+def test_compare_figures_flags_a_disagreement_with_both_sentences_as_evidence():
+    per_article = {"a": [case_figure(800, 0)], "b": [case_figure(1000, 0)]}
+    (group,) = compare_figures(per_article, {"a": "A", "b": "B"}, SENTENCES)
+    assert (group["relation"], group["disagree"]) == ("disagree", True)
+    assert [(c.source, c.sentence, c.text) for c in group["evidence"]] == [
+        ("A", 0, "Police have reopened 800 cases."),
+        ("B", 0, "Officers are looking again at 1,000 cases."),
+    ]
     assert sorted((v["source"], v["value"]) for v in group["values"]) == [("A", 800), ("B", 1000)]
-    assert set(group["values"][0]) == {"value", "text", "source", "article_key", "sentence"}
 
 
-def test_compare_figures_agreeing_values():
-    per_article = {"a": [Figure(5, "five", "local inquiries", 0)], "b": [Figure(5, "5", "local inquiries", 4)]}
-    (group,) = compare_figures(per_article, {"a": "A", "b": "B"})
-    assert group["disagree"] is False
+def test_compare_figures_lists_a_forecast_as_a_different_figure_not_a_disagreement():
+    per_article = {"a": [case_figure(800, 0)], "c": [case_figure(1000, 0, kind="future")]}
+    groups = compare_figures(per_article, {"a": "A", "c": "C"}, SENTENCES)
+    assert [(g["relation"], g["disagree"]) for g in groups] == [("different", False)]
+    assert [c.text for c in groups[0]["evidence"]] == [SENTENCES["a"][0], SENTENCES["c"][0]]
+
+
+def test_compare_figures_agreeing_values_across_articles_only():
+    five = Figure(5, "five", "inquiries", 1, noun="inquiry")
+    per_article = {"b": [five, Figure(5, "5", "inquiries", 1, noun="inquiry")], "c": [five], "a": []}
+    (group,) = compare_figures(per_article, {"b": "B", "c": "C"}, SENTENCES)
+    assert (group["relation"], group["disagree"], group["evidence"]) == ("agree", False, [])
+    assert len(group["values"]) == 3
+    assert compare_figures({"b": [five, five]}, {"b": "B"}, SENTENCES) == []
 
 
 @settings(max_examples=300, deadline=None)

@@ -104,6 +104,22 @@ def test_story_page_shows_all_coverage_comparison_and_ai_output(client):
     assert f'href="/feeds/story/{article["story_id"]}.rss"' in html
 
 
+def test_seed_story_page_flags_no_disagreement_and_cites_different_figures(client):
+    """Issue 19: the seed's 800 cases against the forecast 1,000, and its 20 against 12 recommendations, are
+    listed as different figures, each with its sentence cited, and never in red."""
+    article = seed_article(client, "seed-lead")
+    html = client.get(f"/en/story/{article['story_id']}").text
+    figures = html[html.index("Key figures across outlets") :]
+    figures = figures[: figures.index("</section>")]
+    assert "Disagreement:" not in figures and 'class="disagree"' not in figures
+    assert figures.count("Different figures:") >= 2
+    assert "cold cases (forecast)" in figures
+    cited = r"<li>([^<]*) <a class=\"cite\" href=\"/en/article/[a-z0-9]+#s\d+\">\[[^\]]+\]</a></li>"
+    texts = " ".join(re.findall(cited, figures))
+    assert "20 recommendations" in texts and "12 recommendations" in texts
+    assert "expected to rise to 1,000" in texts and "More than 800 grooming gang cases" in texts
+
+
 def test_hashtag_section_and_source_pages(client):
     article = seed_article(client, "seed-sky")
     html = client.get(f"/en/article/{article['id']}").text

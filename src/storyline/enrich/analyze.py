@@ -52,7 +52,9 @@ def analyze_story(
         hashtags=_merge_hashtags(resolved),
         quotes=_story_quotes(articles, analyses, renames),
         figures=figures.compare_figures(
-            {articles[i].key: analyses[i].figures for i in sample}, {article.key: article.source for article in sampled}
+            {articles[i].key: analyses[i].figures for i in sample},
+            {article.key: article.source for article in sampled},
+            {article.key: article.sentences for article in sampled},
         ),
         exclusives=compare.exclusives(sampled),
         renames=renames,

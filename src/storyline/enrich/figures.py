@@ -2,20 +2,23 @@
 
 spaCy finds the number spans (its CARDINAL, MONEY, PERCENT and QUANTITY entities) and the noun each one
 modifies; dates, times, ages, page counts and numbers inside names never qualify, because a key figure must
-count something. Across a story, figures counting the same thing (same head noun, similar phrase) are
-grouped and flagged when their values differ.
+count something. Each figure also carries what makes it one quantity rather than another: the counted noun and
+its modifiers, whose it is, whether it is a count or a forecast, its dates, and how exactly it is written.
+``relation`` compares two figures on those: agree, disagree, or different things. Across a story, figures
+that are the same quantity are grouped, flagged only when two of them disagree, and figures of the same noun
+that count different things are listed as such.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from storyline import nlp
-from storyline.domain import Article, Figure
+from storyline.domain import Article, Citation, Figure
 from storyline.enrich.entities import article_docs
 
 if TYPE_CHECKING:
@@ -47,9 +50,32 @@ VAGUE = frozenset({"hundreds", "thousands", "millions", "billions", "dozens", "t
 POINTER_NOUNS = frozenset({"number", "total", "figure", "tally", "count", "proportion", "share", "rate"})
 MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
 MAX_COUNTS_WORDS = 7
-SAME_THING = 0.6  # cosine similarity of two "counts" phrases that name the same thing differently
-SAME_SCALE = 2.0
-AGREE_TOLERANCE = 0.02
+# A clause's head ends the climb from a number to what governs it: a reported clause, an adverbial one.
+CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "advcl", "relcl", "conj", "parataxis", "pcomp"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
+AUX_DEPS = frozenset({"aux", "auxpass", "advmod", "acomp"})
+FUTURE_WORDS = frozenset({
+    "will", "would", "could", "may", "might", "shall", "'ll", "expect", "project", "forecast", "predict",
+    "anticipate", "likely", "plan", "aim", "goal", "target", "pledge", "promise", "intend", "projection",
+})  # fmt: skip
+CHANGE_WORDS = frozenset({
+    "rise", "fall", "increase", "decrease", "grow", "drop", "climb", "jump", "decline", "slip", "gain", "lose",
+    "tick", "cut", "reduce", "soar", "plunge", "surge", "shrink", "up", "down",
+})  # fmt: skip
+CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB"})
+INCREMENT_WORDS = frozenset({"more", "additional", "extra", "further"})
+LEVEL_VERBS = CHANGE_WORDS | {"be", "reach", "total", "stand", "hit", "top", "exceed", "surpass", "dip"}
+ABOVE_VERBS = frozenset({"top", "exceed", "surpass"})
+BOUNDS = (
+    ("about", re.compile(r"\b(?:about|around|approximately|roughly|nearly|almost|some|an estimated|close to|"
+                         r"estimated|just over|just under|more or less)\s*$")),
+    ("above", re.compile(r"\b(?:more|greater|higher|larger)\s+than\s*$|\b(?:over|above|at least|in excess of|"
+                         r"upwards of|exceeding|beyond|a minimum of)\s*$")),
+    ("below", re.compile(r"\b(?:fewer|less|lower|smaller)\s+than\s*$|\b(?:under|below|up to|at most|as many as|"
+                         r"as much as|no more than|a maximum of)\s*$")),
+)  # fmt: skip
+DATE_FILLERS = frozenset({"on", "in", "the", "of", "during", "by", "since", "as", "at", "for"})
+ABOUT = 0.1  # "about 1,000" is 900 to 1,100
 
 
 def parse_number(text: str) -> tuple[float, str | None] | None:
@@ -114,15 +140,26 @@ def _sentence_figures(doc: "Doc", sentence: int) -> list[Figure]:
             continue
         value, unit = parsed
         noun = _counted_noun(span)
-        counts = _counts_phrase(noun) if noun is not None else _pointer_counts(doc)
-        if not counts and found:
-            counts = found[-1].counts  # "800 cold cases ..., a number she expected to rise to 1,000"
-        if not counts and unit is not None:
-            counts = _subject_counts(span)  # "The scheme will cost £3bn": an amount needs no counted noun
-        elif not counts:
-            continue
+        pointed = noun if noun is not None else _pointer_noun(doc)
         text = doc[span.start : noun.i + 1].text if noun is not None and 0 <= noun.i - span.end < 4 else span.text
-        found.append(Figure(value, text, counts, sentence, unit))
+        number = _number_token(span)
+        path = _clause_path(number)
+        how = {
+            "kind": _kind(number, path),
+            "dates": _dates(doc, path[-1]),
+            "bound": _bound(span, path),
+            "rounding": _rounding(span.text, unit),
+        }
+        if pointed is None and found:  # "800 cold cases ..., a number she expected to rise to 1,000"
+            found.append(replace(found[-1], value=value, text=text, sentence=sentence, unit=unit, **how))
+            continue
+        if pointed is None:
+            pointed = _subject(span, amount=unit is not None)
+        counts = _counts_phrase(pointed) if pointed is not None else ""
+        if pointed is None or not counts:
+            continue
+        what = {"noun": pointed.lemma_.lower(), "modifiers": _modifiers(pointed), "owner": _owner(pointed)}
+        found.append(Figure(value, text, counts, sentence, unit, **what, **how))
     return found
 
 
@@ -139,6 +176,8 @@ def _number_spans(doc: "Doc") -> Iterable["Span"]:
         end = span.end
         while end < len(doc) and doc[end].lower_ in ("per", "cent", "percent", "%") and end - span.end < 2:
             end += 1
+        if end == span.end and end < len(doc) and doc[end].lower_ in SCALES and doc[end - 1].like_num:
+            end += 1  # "60m", which the tokenizer splits
         start = span.start - 1 if span.start > 0 and doc[span.start - 1].text in CURRENCIES else span.start
         yield doc[start:end]
 
@@ -161,25 +200,36 @@ def _not_a_figure(span: "Span") -> bool:
 def _counted_noun(span: "Span") -> "Token | None":
     """The noun the number modifies ("800 cases", "a record 84,200 applications"), or the object of its "of"
     ("two-thirds of perpetrators")."""
-    number = next((t for t in reversed(span) if t.like_num or t.pos_ == "NUM"), span.root)
+    number = _number_token(span)
     noun = None
     if number.dep_ in ("nummod", "quantmod", "compound"):
         noun = number.head
         while span.start <= noun.i < span.end and noun.head.i != noun.i:
             noun = noun.head
-    if noun is None or noun.pos_ != "NOUN" or span.start <= noun.i < span.end:
+    if noun is None or not _countable(noun) or span.start <= noun.i < span.end:
         noun = _of_object(span.root) or _of_object(number)
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    if noun is None and following is not None and following.tag_ == "NNS":
+        noun = following  # a misparse that hangs "doses" off the verb in "share up to 60m doses"
     if noun is not None and noun.lemma_.lower() in POINTER_NOUNS:
         noun = _of_object(noun)
     return noun
 
 
-def _subject_counts(span: "Span") -> str:
+def _countable(noun: "Token") -> bool:
+    return noun.pos_ == "NOUN" or noun.tag_ == "NNPS"  # "10 Republicans"
+
+
+def _subject(span: "Span", amount: bool) -> "Token | None":
+    """What the verb governing the number is said of: any verb for an amount ("The scheme will cost £3bn",
+    "The Consumer Price Index rose 4.2%"), a verb of level or change for a bare count ("claims rose to 373,000",
+    "The population was 331.5 million")."""
     verb = span.root
     while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
         verb = verb.head
-    subject = next((t for t in verb.children if t.dep_ in ("nsubj", "nsubjpass") and t.pos_ == "NOUN"), None)
-    return _counts_phrase(subject) if subject is not None else ""
+    if not amount and verb.lemma_.lower() not in LEVEL_VERBS:
+        return None
+    return next((t for t in verb.children if t.dep_ in SUBJECT_DEPS and t.pos_ in ("NOUN", "PROPN")), None)
 
 
 def _of_object(token: "Token") -> "Token | None":
@@ -191,14 +241,14 @@ def _of_object(token: "Token") -> "Token | None":
     return None
 
 
-def _pointer_counts(doc: "Doc") -> str:
+def _pointer_noun(doc: "Doc") -> "Token | None":
     """ "The number of cold cases ... is expected to rise to more than 1,000" counts cold cases."""
     for token in doc:
         if token.lemma_.lower() in POINTER_NOUNS:
             noun = _of_object(token)
             if noun is not None:
-                return _counts_phrase(noun)
-    return ""
+                return noun
+    return None
 
 
 def _counts_phrase(noun: "Token") -> str:
@@ -224,21 +274,193 @@ def _counts_phrase(noun: "Token") -> str:
     return " ".join(words[:MAX_COUNTS_WORDS]).lower()
 
 
+def _number_token(span: "Span") -> "Token":
+    return next((t for t in reversed(span) if t.like_num or t.pos_ == "NUM"), span.root)
+
+
+def _clause_path(number: "Token") -> list["Token"]:
+    """The number and its heads up to the head of its clause, climbing through "expected to rise to" (xcomp)
+    and "a goal to reach" (acl), but not into the clause that reports it ("Police said ...")."""
+    path = [number]
+    token = number
+    while token.head.i != token.i and not (token.pos_ in ("VERB", "AUX") and token.dep_ in CLAUSE_DEPS):
+        token = token.head
+        path.append(token)
+    return path
+
+
+def _kind(number: "Token", path: Sequence["Token"]) -> str:
+    """future: a forecast, plan or target ("expected to rise to", "could reach", "will share", "aims for");
+    change: by how much something moved ("rose 4%", "up by 2,000"); previous: where it moved from
+    ("up from 6%"); otherwise a count of what is."""
+    # What a verb says of its subject is about the subject, not its number: "800 cases would be investigated"
+    # counts cases there are; "is expected to rise to 1,000" forecasts the number.
+    predicated = [head for child, head in zip(path, path[1:], strict=False) if child.dep_ not in SUBJECT_DEPS]
+    around = [*predicated, *(child for token in predicated for child in token.children if child.dep_ in AUX_DEPS)]
+    if any(token.lemma_.lower() in FUTURE_WORDS or token.lower_ in FUTURE_WORDS for token in around):
+        return "future"
+    between = number.doc[number.i + 1 : path[1].i] if len(path) > 1 else []
+    if any(t.lower_ in INCREMENT_WORDS and t.head.lower_ != "than" and t.nbor(1).lower_ != "than" for t in between):
+        return "change"  # "six more bodies", "1,000 additional troops": an increment, not the total
+    attached = next((t for t in path if t.pos_ in ("VERB", "AUX", "ADP", "ADV")), None)
+    if attached is not None and attached.pos_ == "ADP":
+        mover = attached.head.lemma_.lower()
+        if attached.lower_ == "from" and (mover in CHANGE_WORDS or attached.head.lower_ in ("up", "down")):
+            return "previous"
+        if attached.lower_ == "by" and mover in CHANGE_WORDS:
+            return "change"
+    elif attached is not None and attached.lemma_.lower() in CHANGE_WORDS:
+        return "change"
+    return "count"
+
+
+def _dates(doc: "Doc", clause: "Token") -> list[str]:
+    """The dates said of the figure's own clause ("in April"), not of its reporting ("said on Friday")."""
+    inside = {t.i for t in clause.subtree}
+    dates = []
+    for ent in doc.ents:
+        if ent.label_ == "DATE" and ent.root.i in inside:
+            words = [t.lower_ for t in ent if (t.is_alpha or t.like_num) and t.lower_ not in DATE_FILLERS]
+            if words:
+                dates.append(" ".join(words))
+    return dates
+
+
+def _bound(span: "Span", path: Sequence["Token"]) -> str:
+    first = next((t for t in span if t.like_num or t.text in CURRENCIES), span[0])
+    before = span.doc[max(0, first.i - 4) : first.i].text.lower()
+    for bound, pattern in BOUNDS:
+        if pattern.search(before):
+            return bound
+    verb = next((t for t in path if t.pos_ == "VERB"), None)
+    return "above" if verb is not None and verb.lemma_.lower() in ABOVE_VERBS else "exact"
+
+
+def _rounding(text: str, unit: str | None) -> float:
+    """Half the step of the last written digit of a number written rounded: with a scale word ("1.2m",
+    "£3bn") or as a percentage ("4.2%"); whole counts ("800") are exact."""
+    written = re.search(r"(\d[\d,]*)(?:\.(\d+))?\s*(million|billion|trillion|thousand|bn|mn|m|k|tn)?\b", text.lower())
+    if written is None or (written.group(3) is None and unit != "%"):
+        return 0.0
+    step = 10.0 ** -len(written.group(2) or "") * SCALES.get(written.group(3) or "", 1)
+    return step / 2 * (1 - 1e-9)  # 52% and 53% do not meet at 52.5
+
+
+def _modifiers(noun: "Token") -> list[str]:
+    """Lemmas of what narrows the counted noun: its modifiers ("cold cases", "live police cases") and its "of"
+    or "for" complement ("cases of child sexual abuse")."""
+    tokens = [t for child in noun.lefts if child.dep_ in MODIFIER_DEPS for t in child.subtree]
+    for child in noun.rights:
+        if child.dep_ == "prep" and child.lower_ in ("of", "for"):
+            tokens.extend(t for t in child.subtree if t.dep_ != "prep" or t.i != child.i)
+        elif child.dep_ == "acl" and child.tag_ == "VBN":
+            tokens.append(child)
+    return _content_lemmas(t for t in tokens if t.lower_ not in SCALES)  # the "m" of "60m doses"
+
+
+def _owner(noun: "Token") -> list[str]:
+    """Whose or which: the possessor ("Casey's 12 recommendations"), a "from"/"by" complement
+    ("recommendations from the inquiry"), or the subject of the verb the noun is the object of ("Sarah
+    Champion's inquiry made 20 recommendations"), climbing "is expected to make"."""
+    for child in noun.children:
+        if child.dep_ == "poss":
+            return _content_lemmas(child.subtree)
+        if child.dep_ == "prep" and child.lower_ in ("from", "by"):
+            return _content_lemmas(t for t in child.subtree if t.i != child.i)
+    verb = noun.head
+    if noun.dep_ in SUBJECT_DEPS:
+        agent = next((child for child in verb.children if child.dep_ == "agent"), None)
+        return _content_lemmas(t for t in agent.subtree if t.i != agent.i) if agent is not None else []
+    if noun.dep_ != "dobj":
+        return []
+    while True:
+        subject = next((child for child in verb.children if child.dep_ in SUBJECT_DEPS), None)
+        if subject is not None or verb.dep_ != "xcomp":
+            break
+        verb = verb.head
+    return _content_lemmas(subject.subtree) if subject is not None else []
+
+
+def _content_lemmas(tokens: Iterable["Token"]) -> list[str]:
+    return sorted(
+        {
+            t.lemma_.lower()
+            for t in tokens
+            if t.pos_ in CONTENT_POS and t.is_alpha and (t.pos_ == "PROPN" or not t.is_stop)
+        }
+    )
+
+
+# --- relation -------------------------------------------------------------------------------------------------
+
+
+class Relation(StrEnum):
+    AGREE = "agree"  # the same quantity, values that can both be true
+    DISAGREE = "disagree"  # the same quantity, values that cannot both be true
+    DIFFERENT = "different"  # not the same quantity: another noun, owner, date, unit or kind
+
+
+def relation(a: Figure, b: Figure) -> Relation:
+    """Whether two figures give the same quantity, and if so whether their values agree. Bounds make intervals
+    ("more than 800" agrees with 800 and with 1,000), "about" allows ``ABOUT``, rounded writing half its last
+    step ("1.2m" agrees with 1,234,567); whole counts otherwise match exactly."""
+    if not _same_quantity(a, b):
+        return Relation.DIFFERENT
+    (low_a, high_a), (low_b, high_b) = _interval(a), _interval(b)
+    return Relation.AGREE if max(low_a, low_b) <= min(high_a, high_b) else Relation.DISAGREE
+
+
+def _same_quantity(a: Figure, b: Figure) -> bool:
+    return (
+        bool(a.noun)
+        and (a.noun, a.unit, a.kind) == (b.noun, b.unit, b.kind)
+        and _narrow_alike(a.modifiers, b.modifiers)
+        and _owners_alike(a.owner, b.owner)
+        and _dates_alike(a.dates, b.dates)
+    )
+
+
+def _narrow_alike(a: Sequence[str], b: Sequence[str]) -> bool:
+    """One outlet may leave a modifier out ("cases", "cold cases"); two that narrow the noun differently
+    ("cold cases", "live police cases") count different things unless they share half the smaller set."""
+    small, large = sorted((set(a), set(b)), key=len)
+    return len(small & large) * 2 >= len(small)
+
+
+def _owners_alike(a: Sequence[str], b: Sequence[str]) -> bool:
+    return not a or not b or bool(set(a) & set(b))
+
+
+def _dates_alike(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Unknown dates match anything; two given dates must name the same time ("April", "in April")."""
+    if not a or not b:
+        return True
+    return any(set(x.split()) <= set(y.split()) or set(y.split()) <= set(x.split()) for x in a for y in b)
+
+
+def _interval(figure: Figure) -> tuple[float, float]:
+    low, high = figure.value - figure.rounding, figure.value + figure.rounding
+    if figure.bound == "above":
+        return low, math.inf
+    if figure.bound == "below":
+        return -math.inf, high
+    if figure.bound == "about":
+        return low - ABOUT * abs(figure.value), high + ABOUT * abs(figure.value)
+    return low, high
+
+
 # --- story ---------------------------------------------------------------------------------------------------
 
 
-def compare_figures(per_article: dict[str, list[Figure]], sources: dict[str, str]) -> list[dict]:
-    """Figures counting the same thing in at least two articles, with whether their values disagree.
-
-    Two figures count the same thing when they share a unit, lie within a factor of ``SAME_SCALE`` of each
-    other (outlets disagree about 800 or 1,000 cases, not about a dozen) and either share the counted noun
-    or phrase it alike ("five local inquiries", "five local investigations").
-    """
+def compare_figures(
+    per_article: dict[str, list[Figure]], sources: dict[str, str], sentences: dict[str, Sequence[str]]
+) -> list[dict]:
+    """The story's key figures across outlets. Figures that are the same quantity (``relation`` is not
+    different) are grouped; a group given by at least two articles is listed, as a disagreement when two of
+    its figures from different articles disagree, with both sentences as evidence. Groups of the same counted
+    noun that are different quantities ("more than 800 cases" today, "more than 1,000" forecast) are listed
+    together as different figures, each with its sentence."""
     entries = [(key, figure) for key, figures in per_article.items() for figure in figures]
-    if not entries:
-        return []
-    vectors = nlp.embed([figure.counts for _, figure in entries])
-    heads = _head_lemmas([figure.counts for _, figure in entries])
     parent = list(range(len(entries)))
 
     def root(i: int) -> int:
@@ -247,46 +469,51 @@ def compare_figures(per_article: dict[str, list[Figure]], sources: dict[str, str
             i = parent[i]
         return i
 
+    disagreeing: dict[int, tuple[int, int]] = {}
     for i in range(len(entries)):
         for j in range(i + 1, len(entries)):
-            a, b = entries[i][1], entries[j][1]
-            alike = heads[i] == heads[j] or float(np.dot(vectors[i], vectors[j])) >= SAME_THING
-            if a.unit == b.unit and _same_scale(a.value, b.value) and alike:
+            found = relation(entries[i][1], entries[j][1])
+            if found is not Relation.DIFFERENT:
                 parent[root(j)] = root(i)
+            if found is Relation.DISAGREE and entries[i][0] != entries[j][0]:
+                disagreeing.setdefault(i, (i, j))
     groups: dict[int, list[int]] = {}
     for i in range(len(entries)):
         groups.setdefault(root(i), []).append(i)
-    return [
-        _group_dict([entries[i] for i in group], sources)
-        for group in groups.values()
-        if _spans_articles(group, entries)
-    ]
+    pairs = {root(i): pair for i, pair in disagreeing.items()}
+
+    def cite(i: int) -> Citation:
+        key, figure = entries[i]
+        text = sentences[key][figure.sentence] if figure.sentence < len(sentences.get(key, ())) else figure.text
+        return Citation(key, figure.sentence, text, sources.get(key, key))
+
+    listed = []
+    for first, members in groups.items():
+        if len({entries[i][0] for i in members}) > 1:
+            evidence = [cite(i) for i in pairs[first]] if first in pairs else []
+            relation_found = Relation.DISAGREE if evidence else Relation.AGREE
+            listed.append(_group_dict([entries[i] for i in members], sources, relation_found, evidence))
+    by_noun: dict[tuple[str, str | None], list[int]] = {}
+    for first in groups:
+        figure = entries[first][1]
+        if figure.noun:
+            by_noun.setdefault((figure.noun, figure.unit), []).append(first)
+    for firsts in by_noun.values():
+        if len(firsts) > 1 and len({entries[i][0] for i in firsts}) > 1:
+            sentences_cited = {(entries[i][0], entries[i][1].sentence): i for i in reversed(firsts)}
+            evidence = [cite(i) for i in sorted(sentences_cited.values())]  # a sentence with two of them, once
+            listed.append(_group_dict([entries[i] for i in firsts], sources, Relation.DIFFERENT, evidence))
+    return listed
 
 
-def _same_scale(a: float, b: float) -> bool:
-    low, high = sorted((abs(a), abs(b)))
-    return high == 0 or (low > 0 and high / low <= SAME_SCALE)
-
-
-def _spans_articles(group: Iterable[int], entries: Sequence[tuple[str, Figure]]) -> bool:
-    return len({entries[i][0] for i in group}) > 1
-
-
-def _head_lemmas(phrases: Sequence[str]) -> list[str]:
-    """The counted noun: the last noun before any complement ("cases" of "cases of child sexual abuse")."""
-    heads = []
-    for doc in nlp.get_spacy().pipe(phrases):
-        before_complement = next((doc[: t.i] for t in doc if t.pos_ == "ADP"), doc)
-        nouns = [t for t in before_complement if t.pos_ in ("NOUN", "PROPN")]
-        heads.append(nouns[-1].lemma_.lower() if nouns else doc.text)
-    return heads
-
-
-def _group_dict(members: Sequence[tuple[str, Figure]], sources: dict[str, str]) -> dict:
-    values = [figure.value for _, figure in members]
-    shortest = min((figure.counts for _, figure in members), key=len)
+def _group_dict(
+    members: Sequence[tuple[str, Figure]], sources: dict[str, str], found: Relation, evidence: list[Citation]
+) -> dict:
     return {
-        "counts": shortest,
+        "counts": min((figure.counts for _, figure in members), key=len),
+        "relation": found.value,
+        "kind": members[0][1].kind if found is not Relation.DIFFERENT else "",
+        "disagree": found is Relation.DISAGREE,
         "values": [
             {
                 "value": figure.value,
@@ -297,5 +524,5 @@ def _group_dict(members: Sequence[tuple[str, Figure]], sources: dict[str, str]) 
             }
             for key, figure in members
         ],
-        "disagree": max(values) - min(values) > AGREE_TOLERANCE * max(abs(v) for v in values),
+        "evidence": evidence,
     }

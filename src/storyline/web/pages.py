@@ -108,6 +108,7 @@ def article_context(db: Session, row: Article) -> dict:
     story = row.story
     # Only the cached story analysis: computing it belongs to the story page and the background refresher.
     story_payload = story.analysis if story is not None else None
+    story_figures = (story_payload or {}).get("figures", [])
     comments = queries.article_comments(db, row.id)
     sentences = article.sentences
     related, also_in = views.related_coverage(db, row)
@@ -121,7 +122,8 @@ def article_context(db: Session, row: Article) -> dict:
         "figures": analysis.figures,
         "hashtags": analysis.hashtags,
         "story": story,
-        "disagreements": [f for f in (story_payload or {}).get("figures", []) if f.get("disagree")],
+        # A disagreement is shown only with its evidence; analyses cached before it was kept are refreshed later.
+        "disagreements": [g for g in story_figures if g.get("disagree") and g.get("evidence")],
         "exclusives": (story_payload or {}).get("exclusives", {}),
         "related": related,
         "also_in": also_in,
