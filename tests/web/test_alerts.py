@@ -390,6 +390,50 @@ def test_send_a_test_shows_why_it_failed_and_forms_need_the_csrf_token(wired, fo
         assert refused.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "stop"),
+    [
+        (None, "Your Storyline digest: {count} developments", "Stop these emails:"),
+        ("fr", "Votre résumé Storyline : {count} nouveautés", "Ne plus recevoir ces e-mails :"),
+        ("de", "Ihre Storyline-Zusammenfassung: {count} Entwicklungen", "Diese E-Mails abbestellen:"),
+    ],
+)
+def test_emails_are_written_in_the_readers_alert_language(wired, clock, language, subject, stop):
+    runtime, inbox, receiver = wired
+    start, digest_at = clock
+    with transaction(runtime.sessions) as session:
+        session.execute(Alert.__table__.update().values(mode="digest"))
+        if language:
+            store.save_settings(session, community.get_user_by_name(session, "ann").id, {"language": language})
+    assert deliver_due(runtime, digest_at).delivered == 3
+    (digest,) = inbox.messages
+    assert digest["Subject"] == subject.format(count=len(developments_of(runtime)))
+    assert stop in digest.get_body(("plain",)).get_content()
+
+
+def test_the_alert_language_is_the_pages_until_the_reader_chooses_one(wired, forms):
+    from fastapi.testclient import TestClient
+
+    runtime, inbox, receiver = wired
+    with TestClient(create_app(runtime)) as client:
+        forms.login(client, "ann", "a long password")
+        token = forms.csrf(client.get("/es/settings/alerts").text)
+        added = client.post(
+            "/es/settings/alerts/channels",
+            data={"kind": "email", "target": "ann@work.example", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert added.status_code == 303
+        page = client.get("/fr/settings/alerts").text  # chosen once, kept whatever page is shown
+        assert '<option value="es" lang="es" selected>Español</option>' in page
+        when = {"time_zone": "UTC", "digest_hour": "9", "csrf_token": token}
+        chosen = client.post("/settings/alerts", data=when | {"language": "de"}, follow_redirects=False)
+        assert chosen.status_code == 303
+        assert client.post("/settings/alerts", data=when | {"language": "xx"}).status_code == 400
+        with transaction(runtime.sessions) as session:
+            assert store.alert_language(session, community.get_user_by_name(session, "ann").id) == "de"
+
+
 def test_a_new_story_alerts_the_followers_of_its_hashtags(sqlite_runtime, seed_batch):
     measured_seed(sqlite_runtime, seed_batch)  # measured silently: the seed story began long ago
     assert developments_of(sqlite_runtime) == []

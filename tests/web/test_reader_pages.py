@@ -99,6 +99,24 @@ def test_each_page_offers_its_follow_button(sqlite_client, sqlite_runtime, forms
     assert ">Mute</button>" in sqlite_client.get(f"/en/source/{outlet}").text
 
 
+@pytest.mark.parametrize(
+    ("locale", "hashtag", "section"),
+    [
+        ("en", "#United Kingdom", "Politics"),
+        ("fr", "#Royaume-Uni", "Politique"),
+        ("de", "#Vereinigtes Königreich", "Politik"),
+    ],
+)
+def test_follows_are_named_in_the_pages_language(sqlite_client, forms, locale, hashtag, section):
+    forms.register(sqlite_client, f"reader-{locale}")
+    follow(sqlite_client, forms, "/en/hashtag/united-kingdom", "hashtag", "united-kingdom")
+    follow(sqlite_client, forms, "/en/section/Politics", "section", "Politics")
+    page = sqlite_client.get(f"/{locale}/follows").text
+    assert f">{escape(hashtag)}</a>" in page and f">{section}</a>" in page, page
+    titles = [sqlite_client.get(f"/{locale}/follows/{i}").text for i in follow_ids(sqlite_client)]
+    assert sum(f">{escape(hashtag)}</h1>" in title for title in titles) == 1
+
+
 def test_a_visitor_who_is_not_signed_in_is_sent_to_log_in_and_nothing_is_stored(sqlite_client, sqlite_runtime, forms):
     slug = top_hashtag(sqlite_runtime)
     page = f"/en/hashtag/{slug}"

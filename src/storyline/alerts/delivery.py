@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
+from storyline import i18n
 from storyline.alerts import channels, messages
 from storyline.alerts.throttle import ReaderLimits, Verdict, decide, digest_due_at, local_day_start
 from storyline.config import Settings
@@ -122,9 +123,8 @@ def send_queued(runtime, fetcher: Fetcher, now: datetime, report: DeliveryReport
             if channel.disabled_reason:  # disabled since it was queued: given up, not sent
                 store.delivery_failed(session, delivery_id, f"channel disabled: {channel.disabled_reason}", None)
                 continue
-            message = build_message(
-                session, runtime.settings, store.alerts_by_ids(session, delivery.alert_ids), delivery.digest
-            )
+            alerts = store.alerts_by_ids(session, delivery.alert_ids)
+            message = build_message(session, runtime.settings, channel.user_id, alerts, delivery.digest)
             attempts, key = delivery.attempts, delivery.key
         try:
             send(runtime.settings, fetcher, channel, message, key)
@@ -148,9 +148,17 @@ def failed(runtime, delivery_id: int, channel: AlertChannel, attempts: int, erro
             store.disable_channel(session, channel.id, reason)
 
 
-def build_message(session: Session, settings: Settings, alerts: list[Alert], digest: bool) -> messages.Message:
+def build_message(
+    session: Session, settings: Settings, user_id: int, alerts: list[Alert], digest: bool
+) -> messages.Message:
+    """The message for ``alerts``, in the language the reader's alerts are written in."""
     stories = reader_store.stories_by_ids(session, sorted({alert.story_id for alert in alerts}))
-    return messages.message(messages.items(settings, alerts, {story.id: story for story in stories}), digest)
+    found = messages.items(settings, alerts, {story.id: story for story in stories})
+    return messages.message(found, digest, message_language(session, user_id))
+
+
+def message_language(session: Session, user_id: int) -> str:
+    return store.alert_language(session, user_id) or i18n.DEFAULT_LOCALE
 
 
 def send(settings: Settings, fetcher: Fetcher, channel: AlertChannel, message: messages.Message, key: str) -> None:
@@ -164,8 +172,9 @@ def send(settings: Settings, fetcher: Fetcher, channel: AlertChannel, message: m
         channels.send_webhook(fetcher, channel.target, channel.secret or "", message, key)
 
 
-def send_test(settings: Settings, channel: AlertChannel, fetcher: Fetcher | None = None) -> None:
-    """The settings page's "send a test": a message straight to the channel, not queued; raises on failure."""
+def send_test(settings: Settings, channel: AlertChannel, locale: str, fetcher: Fetcher | None = None) -> None:
+    """The settings page's "send a test": a message straight to the channel, not queued, in ``locale``; raises on
+    failure."""
     item = messages.Item(
         kind="test",
         headline=N_("Storyline test: alerts reach you here"),
@@ -175,4 +184,4 @@ def send_test(settings: Settings, channel: AlertChannel, fetcher: Fetcher | None
         cites=(),
     )
     key = f"test:{channel.id}:{utcnow().timestamp():.0f}"
-    send(settings, fetcher or Fetcher(settings), channel, messages.message((item,), False), key)
+    send(settings, fetcher or Fetcher(settings), channel, messages.message((item,), False, locale), key)

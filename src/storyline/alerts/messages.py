@@ -1,8 +1,9 @@
 """What an alert or a digest says, in each channel's form: email (plain text and HTML from the site's
 templates), a push's title and body, a webhook's JSON. Links are absolute, to the place on the story page.
 
-Messages are written in a language (``locale``); readers have no stored interface language yet, so delivery
-sends them in English, the default."""
+Messages are written in a language (``locale``): the one the reader chose for alerts on the alert settings page,
+or the one of the page where they added their first channel (``alert_settings.language``); headlines and cited
+sentences stay in the language they were published in."""
 
 from __future__ import annotations
 

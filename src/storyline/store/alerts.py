@@ -36,6 +36,10 @@ def save_settings(session: Session, user_id: int, values: dict) -> None:
     session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=values))
 
 
+def alert_language(session: Session, user_id: int) -> str | None:
+    return session.scalar(select(AlertSettings.language).where(AlertSettings.user_id == user_id))
+
+
 def mark_digest_sent(session: Session, user_id: int, when: datetime) -> None:
     save_settings(session, user_id, {"last_digest_at": when})
 

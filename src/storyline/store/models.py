@@ -368,6 +368,9 @@ class AlertSettings(Base):
     interval_minutes: Mapped[int] = mapped_column(Integer, default=180)
     daily_cap: Mapped[int] = mapped_column(Integer, default=10)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language alerts and digests are written in (an interface locale); None until the reader chooses one
+    # or first adds a channel, when it is the language of the page they did it on.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class AlertChannel(Base):

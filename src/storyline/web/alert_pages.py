@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storyline import i18n
 from storyline.alerts import channels, developments, messages
-from storyline.alerts.delivery import limits_of, send_test
+from storyline.alerts.delivery import limits_of, message_language, send_test
 from storyline.alerts.detect import MODES, default_choices
 from storyline.alerts.throttle import DIGEST_HOUR_RULE, QUIET_HOURS_RULE, checked_hour, checked_time_zone
 from storyline.errors import InputError, StorylineError
@@ -38,6 +38,7 @@ UNSUBSCRIBED = N_("unsubscribed with the link in an alert email")
 NO_SUCH_CHANNEL = N_("You have no channel by that number.")
 NO_SUCH_LINK = N_("This unsubscribe link is not valid (any more).")
 UNKNOWN_CHOICE = N_("Choose instant, in the digest or none, and known developments.")
+UNKNOWN_LANGUAGE = N_("Alerts can be written in English, French, German or Spanish.")
 NOT_A_CHANNEL = N_("a channel is an email address, an Apprise URL or a webhook")
 
 
@@ -57,16 +58,25 @@ def settings_page(request: Request, db: Session, user: User, note: str | None = 
         limits=limits_of(store.get_settings(db, user.id)),
         channels=store.user_channels(db, user.id),
         follows=follows,
-        labels=labels(db, follows),
+        labels=labels(db, follows, page_locale(request)),
         chosen=chosen,
         modes=MODES,
         mode_labels=MODE_LABELS,
         kind_labels=KIND_LABELS,
         choice_labels=developments.CHOICE_LABELS,
         time_zones=TIME_ZONES,
+        languages=[(locale, i18n.language_name(locale)) for locale in i18n.LOCALES],
+        alert_language=store.alert_language(db, user.id) or page_locale(request),
         email_ready=request.app.state.runtime.settings.can_send_email,
         note=note,
     )
+
+
+def checked_language(locale: str) -> str:
+    """An interface language alerts can be written in, or InputError."""
+    if locale not in i18n.LOCALES:
+        raise InputError(UNKNOWN_LANGUAGE, subject=locale)
+    return locale
 
 
 def back() -> RedirectResponse:
@@ -105,9 +115,11 @@ def save_alert_settings(
     quiet_end: Annotated[str, Form(max_length=2)] = "",
     interval_minutes: Annotated[int, Form(ge=0, le=7 * 24 * 60)] = 180,
     daily_cap: Annotated[int, Form(ge=0, le=1000)] = 10,
+    language: Annotated[str, Form(max_length=8)] = "",
 ):
     try:
         values = {
+            "language": checked_language(language or page_locale(request)),
             "time_zone": checked_time_zone(time_zone),
             "digest_hour": checked_hour(digest_hour, DIGEST_HOUR_RULE),
             "digest_weekly": digest_weekly,
@@ -144,6 +156,8 @@ def add_channel(
     except StorylineError as exc:
         raise refused(request, exc) from exc
     store.add_channel(db, user.id, kind, target, secret, utcnow())
+    if store.alert_language(db, user.id) is None:
+        store.save_settings(db, user.id, {"language": page_locale(request)})
     db.commit()
     return back()
 
@@ -161,7 +175,7 @@ def test_channel(request: Request, user: ReaderForm, db: Db, channel_id: RowId):
     channel = own_channel(db, user, channel_id)
     locale = page_locale(request)
     try:
-        send_test(request.app.state.runtime.settings, channel)
+        send_test(request.app.state.runtime.settings, channel, message_language(db, user.id))
     except StorylineError as exc:
         failed = phrase("The test did not go out: %(error)s", error=str(exc))
         return settings_page(request, db, user, i18n.localize(failed, locale), status_code=502)

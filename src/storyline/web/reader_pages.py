@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from storyline import i18n
+from storyline.enrich import aliases
 from storyline.errors import InputError
 from storyline.i18n import N_
 from storyline.readers import follows as rules
@@ -89,10 +91,13 @@ def clean(kind: str, target: str, kinds: tuple[str, ...]) -> str:
         raise HTTPException(status_code=400, detail=str(exc).removeprefix("input: ")) from exc
 
 
-def labels(db: Session, items: list[Follow] | list[Mute]) -> dict[tuple[str, str], str]:
-    """What each follow or mute is called on the page: a hashtag's or outlet's name, a story's title."""
+def labels(db: Session, items: list[Follow] | list[Mute], locale: str) -> dict[tuple[str, str], str]:
+    """What each follow or mute is called on a page in ``locale``: a hashtag's name as that language writes it,
+    an outlet's name, a section's translated name, a story's title."""
     wanted = {kind: [item.target for item in items if item.kind == kind] for kind in ("hashtag", "outlet", "story")}
-    names = {("hashtag", slug): f"#{name}" for slug, name in store.entity_names(db, wanted["hashtag"]).items()}
+    hashtags = store.entity_names(db, wanted["hashtag"]).items()
+    names = {("hashtag", slug): f"#{aliases.localized(name, locale)}" for slug, name in hashtags}
+    names |= {("section", item.target): i18n.localize(item.target, locale) for item in items if item.kind == "section"}
     names |= {("outlet", slug): name for slug, name in store.outlet_names(db, wanted["outlet"]).items()}
     titles = store.story_titles(db, [int(target) for target in wanted["story"]])
     names |= {("story", str(story_id)): title for story_id, title in titles.items()}
@@ -136,7 +141,7 @@ def follows_page(request: Request, user: Reader, db: Db) -> HTMLResponse:
         "follows.html",
         follows=follows,
         mutes=mutes,
-        labels=labels(db, [*follows, *mutes]),
+        labels=labels(db, [*follows, *mutes], page_locale(request)),
         unread={follow_id: state.unread_label(count) for follow_id, count in unread.items()},
         headings=rules.HEADINGS,
         page_path=partial(rules.page_path, locale=page_locale(request)),
@@ -150,7 +155,7 @@ def follow_page(request: Request, user: Reader, db: Db, follow_id: RowId, page: 
     muted = reading.muted_for(request, db)
     fetch = lambda limit, offset: store.follow_articles(db, followed, limit, offset, muted)  # noqa: E731
     articles, has_next = paged(fetch, page)
-    title = labels(db, [followed])[(followed.kind, followed.target)]
+    title = labels(db, [followed], page_locale(request))[(followed.kind, followed.target)]
     return listing(request, db, title, articles, page, has_next, [], kind=followed.kind, target=followed.target)
 
 
@@ -167,7 +172,7 @@ def private_feed(request: Request, db: Db, follow_id: RowId, name: str) -> Respo
         raise HTTPException(status_code=404, detail=N_("No feed at this address. Its owner may have renewed it."))
     muted = store.muted(db, followed.user_id)
     articles = store.follow_articles(db, followed, FEED_SIZE, 0, muted)
-    title = labels(db, [followed])[(followed.kind, followed.target)]
+    title = labels(db, [followed], i18n.DEFAULT_LOCALE)[(followed.kind, followed.target)]  # feeds are English
     developments = alert_store.follow_developments(db, followed.id, FEED_SIZE)
     page, path = rules.page_path(followed.kind, followed.target), private_feed_path(followed)
     source = FeedSource(title, page, path, articles, developments)
@@ -182,7 +187,7 @@ def follows_opml(request: Request, user: Reader, db: Db) -> Response:
     """Every follow as an OPML outline of its private Atom feed, for a feed reader to import."""
     base = str(request.base_url).rstrip("/")
     follows = store.user_follows(db, user.id)
-    names = labels(db, follows)
+    names = labels(db, follows, i18n.DEFAULT_LOCALE)
     opml = ET.Element("opml", version="2.0")
     ET.SubElement(ET.SubElement(opml, "head"), "title").text = f"{SITE_NAME}: what {user.username} follows"
     body = ET.SubElement(opml, "body")

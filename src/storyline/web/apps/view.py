@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, false
 from sqlalchemy.orm import Session
 
 from storyline.errors import InputError
+from storyline.i18n import DEFAULT_LOCALE
 from storyline.readers import state
 from storyline.readers import streams as s
 from storyline.readers.follows import HOME_SCOPE, follow_scope, page_path, section_scope
@@ -136,7 +137,7 @@ class AppReader:
         if self._names is None:
             from storyline.web.reader_pages import labels
 
-            self._names = labels(self.db, self.follows)
+            self._names = labels(self.db, self.follows, DEFAULT_LOCALE)  # apps send no interface language
         return self._names
 
     def follow_title(self, follow: Follow) -> str:
