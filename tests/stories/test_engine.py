@@ -11,7 +11,7 @@ from storyline import nlp
 from storyline.evals.clustering import apply_refinement
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.bridge import Bridge, BridgeConfig
-from storyline.stories.engine import EngineConfig, Member, Story, StoryEngine, StoryItem
+from storyline.stories.engine import RECENT_MEMBERS, EngineConfig, Member, Story, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
 from .conftest import TESTDATA, read_records
@@ -358,3 +358,19 @@ def test_a_french_report_of_the_seed_event_joins_its_story_and_another_event_doe
     # its people are the seed story's hashtags
     seed_names = {slug for item in seed_items for slug in item.entities}
     assert {"louise-casey", "yvette-cooper"} <= set(french.entities) & seed_names
+
+
+@pytest.mark.parametrize(
+    ("later_members", "least"),
+    [
+        (RECENT_MEMBERS - 1, 0.0),  # the off-subject first member is still among the latest
+        (RECENT_MEMBERS, 1.0),  # it has left them: a big story is read at its latest members only
+    ],
+)
+def test_an_article_is_compared_with_the_story_s_latest_members_only(later_members, least):
+    engine = StoryEngine()
+    story = engine.add(subject_item("off-subject", SUBJECT_START, similarity=0.0)).story_id
+    for number in range(later_members):
+        engine.add(subject_item(f"later-{number}", SUBJECT_START + timedelta(minutes=number + 1)), story_id=story)
+    arrival = engine.arrival(subject_item("arrival", SUBJECT_START + timedelta(hours=1)))
+    assert engine.features(arrival, engine.story(story)).recent_least == pytest.approx(least, abs=1e-6)
