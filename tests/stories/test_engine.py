@@ -11,7 +11,7 @@ from storyline import nlp
 from storyline.evals.clustering import apply_refinement
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.bridge import Bridge, BridgeConfig
-from storyline.stories.engine import EngineConfig, Member, Story, StoryEngine, StoryItem
+from storyline.stories.engine import RECENT_MEMBERS, EngineConfig, Member, Story, StoryEngine, StoryItem
 from storyline.stories.refine import Refiner
 
 from .conftest import TESTDATA, read_records
@@ -373,3 +373,19 @@ def test_entities_learned_after_placement_weigh_as_if_the_articles_came_with_the
     (follow_up,) = make_items([FOLLOW_UP])
     assert learned.judge(follow_up) == told.judge(follow_up)
     assert not learned.learn_entities("never-placed", ["yvette-cooper"])
+
+
+@pytest.mark.parametrize(
+    ("later_members", "least"),
+    [
+        (RECENT_MEMBERS - 1, 0.0),  # the off-subject first member is still among the latest
+        (RECENT_MEMBERS, 1.0),  # it has left them: a big story is read at its latest members only
+    ],
+)
+def test_an_article_is_compared_with_the_story_s_latest_members_only(later_members, least):
+    engine = StoryEngine()
+    story = engine.add(subject_item("off-subject", SUBJECT_START, similarity=0.0)).story_id
+    for number in range(later_members):
+        engine.add(subject_item(f"later-{number}", SUBJECT_START + timedelta(minutes=number + 1)), story_id=story)
+    arrival = engine.arrival(subject_item("arrival", SUBJECT_START + timedelta(hours=1)))
+    assert engine.features(arrival, engine.story(story)).recent_least == pytest.approx(least, abs=1e-6)

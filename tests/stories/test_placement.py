@@ -59,6 +59,7 @@ def test_a_model_for_other_features_is_refused():
         ("entities_share", [0.0, 0.2, 0.5, 1.0]),
         ("lull", [timedelta(0), timedelta(hours=1), timedelta(hours=6), timedelta(days=2)]),
         ("size", [1, 3, 10, 100, 10_000]),
+        ("recent_least", [0.0, 0.3, 0.5, 0.7, 0.9, 1.0]),
     ],
 )
 def test_the_bundled_model_is_monotone(field, values):

@@ -3,10 +3,10 @@
 A story is represented by the normalised mean of its members' title+lead embeddings, the entities they
 name and the words they use. Candidate stories come from an approximate nearest-neighbour index (usearch)
 over those means and from an entity -> story index; only live stories are in either. Each candidate is
-judged by the placement model (``placement``: a logistic regression over the cosine, the rare words and
-names shared, the lull and the story's size), and the article joins the likeliest story whose probability
-reaches the model's threshold. Coverage of an event comes in bursts, so each story keeps its own pace (the
-mean gap between its articles, starting from a prior): a lull is judged in that pace, and a story is
+judged by the placement model (``placement``: gradient-boosted trees over the cosine, the rare words and
+names shared, the lull, the story's size and its latest members), and the article joins the likeliest story
+whose probability reaches the model's threshold. Coverage of an event comes in bursts, so each story keeps its
+own pace (the mean gap between its articles, starting from a prior): a lull is judged in that pace, and a story is
 retired once its lull is long next to its pace, or after ``window`` at the latest, all in ITEM time
 (``published``). Placing one article therefore costs the same
 whatever the corpus size, and replaying old data behaves as it did live. Story ids are handed out once and
@@ -35,6 +35,9 @@ from storyline.stories.placement import PairFeatures, PlacementModel, bundled_mo
 
 log = get_logger("stories")
 _VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
+# The latest members an arrival is compared with one by one (the placement model's ``recent_least``): enough to
+# see that a story has drifted from what the article reports, bounded so a big story costs no more.
+RECENT_MEMBERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,7 @@ class Story:
     # Changes whenever the members do, and no two states of any story in this process share one: while a
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
+    recent: deque[Member] = field(default_factory=lambda: deque(maxlen=RECENT_MEMBERS))  # the latest to join
 
     def salient_entities(self, share: float = 0.5) -> set[str]:
         """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
@@ -316,6 +320,10 @@ class StoryEngine:
             lull=arrival.published - story.last_seen,
             pace=story.pace(self.config),
             size=story.size,
+            recent_least=min(
+                (float(np.dot(arrival.embedding, m.embedding)) for m in story.recent if m.language == arrival.language),
+                default=None,
+            ),
         )
 
     def _cosine(self, arrival: Arrival, story: Story) -> float:
@@ -484,6 +492,7 @@ class StoryEngine:
         story.last_seen = max(story.last_seen, member.published)
         story.retires_at = story.last_seen + story.lifetime(self.config)
         story.members.append(member)
+        story.recent.append(member)
         story.entities.update(member.entities)
         story.terms.update(member.terms)
         story.count_language(member, self.bridge.config.members)
