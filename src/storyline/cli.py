@@ -33,6 +33,8 @@ app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
+# The gold questions beside a checkout (stories written from real articles, with a held-out part).
+ASK_GOLD = Path(__file__).parents[2] / "tests" / "enrich" / "testdata" / "ask_questions.json"
 API_PASSWORD_OPTION = typer.Option(
     "--api-password", help="Also create an API password for reader apps and print it, alone on the last line."
 )
@@ -506,6 +508,18 @@ def eval_summary(
         scores = summary.run(
             data_dir, predictions, progress=lambda done, total: progress.update(task, completed=done, total=total)
         )
+    print(json.dumps(scores, indent=2))
+
+
+@eval_app.command("ask")
+def eval_ask(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = ASK_GOLD) -> None:
+    """Ask gold questions about fixture stories; print the share whose first sentence holds the answer."""
+    from storyline.evals import ask
+
+    try:
+        scores = ask.run(file)
+    except StorylineError as exc:
+        _fail(str(exc))
     print(json.dumps(scores, indent=2))
 
 
