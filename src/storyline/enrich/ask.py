@@ -214,16 +214,24 @@ def retrieve(question: str, articles: Sequence[Article], analyses: Sequence[Arti
 def _typed_spans(
     question: str, kind: AnswerType, texts: Sequence[str], rows: Sequence[int]
 ) -> dict[int, tuple[int, int]]:
-    """For each sentence holding an answer of ``kind`` not already named in the question, that answer's span."""
+    """For each sentence holding an answer of ``kind`` not already named in the question, that answer's span:
+    of several, the one nearest the question's own words ("a new post in Nairobi", not "In Africa")."""
     labels = next((narrow for pattern, narrow in _NARROWER_LABELS if pattern.search(question)), ENTITY_LABELS[kind])
     asked = question.lower()
+    terms = _content_lemmas(nlp.get_spacy()(question))
     spans: dict[int, tuple[int, int]] = {}
     for row, doc in zip(rows, nlp.get_spacy().pipe(texts, disable=["parser"]), strict=True):
-        for entity in doc.ents:
-            if entity.label_ in labels and entity.text.lower() not in asked:
-                spans[row] = _with_unit(doc, entity) if kind is AnswerType.QUANTITY else _char_span(entity)
-                break
+        found = [entity for entity in doc.ents if entity.label_ in labels and entity.text.lower() not in asked]
+        if found:
+            anchors = [token.i for token in doc if token.lemma_.lower() in terms]
+            best = min(found, key=lambda entity: _distance(entity, anchors))
+            spans[row] = _with_unit(doc, best) if kind is AnswerType.QUANTITY else _char_span(best)
     return spans
+
+
+def _distance(entity: "Span", anchors: Sequence[int]) -> int:
+    outside = [i for i in anchors if not entity.start <= i < entity.end]
+    return min((min(abs(i - entity.start), abs(i - entity.end + 1)) for i in outside), default=0)
 
 
 def _char_span(span: "Span") -> tuple[int, int]:
@@ -231,13 +239,15 @@ def _char_span(span: "Span") -> tuple[int, int]:
 
 
 def _with_unit(doc: "Doc", number: "Span") -> tuple[int, int]:
-    """A number and what it counts: "five local investigations", "800,000 workers"."""
+    """A number with its currency and what it counts: "five local investigations", "£6m" (spaCy leaves the
+    currency sign out of a money entity)."""
     end = number.end
     while end < len(doc) and end - number.end < MAX_UNIT_WORDS and doc[end].pos_ in UNIT_POS:
         end += 1
     while end > number.end and doc[end - 1].pos_ != "NOUN":
         end -= 1  # a trailing adjective is not the unit
-    return number.start_char, doc[end - 1].idx + len(doc[end - 1].text)
+    start = number.start - 1 if number.start > 0 and doc[number.start - 1].is_currency else number.start
+    return doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
 
 
 def _quote_spans(
@@ -299,10 +309,14 @@ def _quotes_by_article(
 def lexical_overlap(question: str, sentences: Sequence[str]) -> np.ndarray:
     """The IDF-weighted share of the question's content lemmas found in each sentence."""
     docs = list(nlp.get_spacy().pipe([question, *sentences], disable=["parser", "ner"]))
-    lemmas = [{t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS and not t.is_stop} for doc in docs]
+    lemmas = [_content_lemmas(doc) for doc in docs]
     asked, pool = lemmas[0] - QUESTION_WORDS, lemmas[1:]
     if not asked:
         return np.zeros(len(sentences))
     weight = {lemma: math.log((1 + len(pool)) / (1 + sum(lemma in s for s in pool))) + 1 for lemma in asked}
     total = sum(weight.values())
     return np.array([sum(weight[lemma] for lemma in asked & s) / total for s in pool])
+
+
+def _content_lemmas(doc: "Doc") -> set[str]:
+    return {t.lemma_.lower() for t in doc if t.pos_ in CONTENT_POS and not t.is_stop}
