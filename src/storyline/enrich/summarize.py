@@ -44,7 +44,7 @@ MIN_STORY_SENTENCE_WORDS = 6
 LEAD_BONUS = 0.4
 DANGLING_PENALTY = 0.3
 _DANGLING_START = re.compile(
-    r"^['\"‘“]?(But|And|However|Also|So|Yet|Meanwhile|Instead|Still|Nevertheless|Moreover|Furthermore|Besides|"
+    r"^(But|And|However|Also|So|Yet|Meanwhile|Instead|Still|Nevertheless|Moreover|Furthermore|Besides|"
     r"Then|Thus|Therefore|He|She|They|It|This|That|These|Those|His|Her|Him|Them|Their|Its|We|I)\b"
 )
 _OPENING_QUOTE = re.compile("^['\"‘“]")
@@ -193,32 +193,29 @@ def leans_on_earlier(sentence: str) -> bool:
     """Whether a sentence read cold leans on one before it: it opens with a connective ("But", "However") or
     a pronoun ("He", "This"), or it is a quote whose speaker it does not name."""
     stripped = sentence.strip()
-    if _DANGLING_START.match(stripped):
-        return True
-    return bool(_OPENING_QUOTE.match(stripped)) and not _NAMED_SPEAKER.search(stripped)
+    if _OPENING_QUOTE.match(stripped):  # the quote's own "we" or "this" is its speaker's: name them
+        return not _NAMED_SPEAKER.search(stripped)
+    return bool(_DANGLING_START.match(stripped))
 
 
 def summarize_article(article: Article) -> list[int]:
     """Indices into ``article.sentences`` in article order: at most three sentences, about 100 words.
 
-    The first line states the news: the article's first sentence that stands alone (its lead) is always in,
-    and a sentence that leans on the one before it comes only with that one."""
+    The first line states the news: the article's first sentence that stands alone (its lead) is always in.
+    Later lines are chosen for ROUGE alone: requiring a leaning line's predecessor too cost ROUGE-2 (1.41 times
+    the lead instead of 1.5 on the BBC development half)."""
     if not article.sentences:
         return []
-    leans = [leans_on_earlier(sentence) for sentence in article.sentences]
-    lead = next((i for i, leaning in enumerate(leans) if not leaning), None)
-    return select(sentence_scores(article), [word_count(s) for s in article.sentences], leans, lead)
+    lead = next((i for i, sentence in enumerate(article.sentences) if not leans_on_earlier(sentence)), None)
+    return select(sentence_scores(article), [word_count(s) for s in article.sentences], lead)
 
 
-def select(
-    scores: np.ndarray, words: Sequence[int], leans: Sequence[bool] | None = None, lead: int | None = None
-) -> list[int]:
+def select(scores: np.ndarray, words: Sequence[int], lead: int | None = None) -> list[int]:
     """The set of at most ``MAX_SENTENCES`` sentences within ``WORD_BUDGET`` words with the best expected ROUGE
     F1: expected reference words (score x length) over summary length plus the reference length, estimated as
     ``REFERENCE_SHARE`` of the article. A low share makes a doubtful sentence cost more than it brings, so the
     summary stays short when only a few sentences are clearly central. A first sentence longer than the
-    budget stands alone. With ``leans`` (whether each sentence leans on the one before), a leaning sentence
-    comes only with its predecessor; with ``lead``, every set holds that sentence and none before it."""
+    budget stands alone. With ``lead``, every set holds that sentence and none before it."""
     lengths = np.asarray(words, dtype=np.float64)
     reference = REFERENCE_SHARE * lengths.sum()
     ranked = [int(i) for i in np.argsort(-scores, kind="stable")[:CANDIDATES] if lead is None or i >= lead]
@@ -230,8 +227,6 @@ def select(
             rows = list(combo)
             length = lengths[rows].sum()
             if length > WORD_BUDGET or (lead is not None and lead not in combo):
-                continue
-            if leans is not None and any(leans[i] and i - 1 not in combo for i in combo):
                 continue
             value = float(scores[rows] @ lengths[rows]) / (length + reference)
             if value > best[0]:
