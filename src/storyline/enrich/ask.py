@@ -185,10 +185,8 @@ def retrieve(question: str, articles: Sequence[Article], analyses: Sequence[Arti
         relevant[list(spans)] = True
         # Among the speaker's words, what the question asks about them, with their own words first.
         topic = question.replace(speaker or "", " ")
-        topic_similarity = nlp.embed([topic, *(c.text for c in pool)])
-        score = topic_similarity[1:] @ topic_similarity[0] + LEXICAL_WEIGHT * lexical_overlap(
-            topic, [c.text for c in pool]
-        )
+        topic_lexical = lexical_overlap(topic, [citation.text for citation in pool])
+        score = vectors[1:] @ nlp.embed([topic])[0] + LEXICAL_WEIGHT * topic_lexical
         score += np.isin(np.arange(len(pool)), list(direct))
     elif kind is not AnswerType.GENERAL:
         about = (lexical >= MIN_TYPED_LEXICAL) | (similarity >= MIN_TYPED_SIMILARITY)
