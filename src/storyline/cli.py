@@ -512,12 +512,15 @@ def eval_summary(
 
 
 @eval_app.command("ask")
-def eval_ask(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = ASK_GOLD) -> None:
+def eval_ask(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = ASK_GOLD,
+    bbc_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR,
+) -> None:
     """Ask gold questions about fixture stories; print the share whose first sentence holds the answer."""
     from storyline.evals import ask
 
     try:
-        scores = ask.run(file)
+        scores = ask.run(file, bbc_dir)
     except StorylineError as exc:
         _fail(str(exc))
     print(json.dumps(scores, indent=2))

@@ -1,8 +1,10 @@
 """Ask-a-question on gold questions, measured through the product path.
 
-The file (JSON) names stories, each either ``{"articles": [{id, url, title, text, source}, ...]}`` or
-``{"jsonl": "<path relative to the file>"}`` in the import format, and questions ``{story, question, answers,
-split}``: ``answers`` lists acceptable answer strings (case-insensitive), empty when no article answers it.
+The file (JSON) names stories, each ``{"articles": [{id, url, title, text, source}, ...]}``, ``{"jsonl": "<path
+relative to the file>"}`` in the import format, or ``{"bbc": "<section>/<nnn>"}``, an article of the BBC layout
+read from ``bbc_dir`` (the development data stays where it is, never copied beside the questions), and
+questions ``{story, question, answers, split}``: ``answers`` lists acceptable answer strings (case-insensitive),
+empty when no article answers it.
 Every article goes through the pipeline's ``to_article`` and ``analyze_article``, as stored, and the question
 through ``ask.answer`` with those analyses, as the ask page calls it.
 
@@ -30,10 +32,10 @@ class GoldQuestion:
     split: str
 
 
-def read_gold(path: Path) -> tuple[dict[str, list[ArticleInput]], list[GoldQuestion]]:
+def read_gold(path: Path, bbc_dir: Path | None = None) -> tuple[dict[str, list[ArticleInput]], list[GoldQuestion]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        stories = {name: _story_inputs(Path(path).parent, spec) for name, spec in data["stories"].items()}
+        stories = {name: _story_inputs(Path(path).parent, spec, bbc_dir) for name, spec in data["stories"].items()}
         questions = [
             GoldQuestion(q["story"], q["question"], tuple(q["answers"]), q.get("split", "dev"))
             for q in data["questions"]
@@ -46,7 +48,9 @@ def read_gold(path: Path) -> tuple[dict[str, list[ArticleInput]], list[GoldQuest
     return stories, questions
 
 
-def _story_inputs(folder: Path, spec: dict) -> list[ArticleInput]:
+def _story_inputs(folder: Path, spec: dict, bbc_dir: Path | None) -> list[ArticleInput]:
+    if "bbc" in spec:
+        return [_bbc_input(bbc_dir, spec["bbc"])]
     if "jsonl" in spec:
         lines = (folder / spec["jsonl"]).read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
@@ -59,6 +63,17 @@ def _story_inputs(folder: Path, spec: dict) -> list[ArticleInput]:
     ]  # fmt: skip
 
 
+def _bbc_input(bbc_dir: Path | None, item: str) -> ArticleInput:
+    from storyline.evals.summary import read_text
+
+    if bbc_dir is None:
+        raise InputError("the questions name BBC articles: give the BBC layout's folder", subject=item)
+    title, _, body = read_text(Path(bbc_dir) / "articles" / f"{item}.txt").strip().partition("\n")
+    return ArticleInput(
+        url=f"https://bbc.storyline.invalid/{item}", title=title.strip(), text=body.strip(), source="BBC News"
+    )
+
+
 def holds(text: str, answers: Sequence[str]) -> bool:
     lowered = text.lower()
     return any(answer.lower() in lowered for answer in answers)
@@ -67,8 +82,8 @@ def holds(text: str, answers: Sequence[str]) -> bool:
 Story = tuple[list[Article], list[ArticleAnalysis]]
 
 
-def run(path: Path) -> dict:
-    inputs, questions = read_gold(path)
+def run(path: Path, bbc_dir: Path | None = None) -> dict:
+    inputs, questions = read_gold(path, bbc_dir)
     return score(analyze_stories(inputs), questions)
 
 
