@@ -33,8 +33,10 @@ app.add_typer(i18n_app, name="i18n")
 # Where the development data sets sit beside a checkout (see ../shared/data/README.md); never copied in.
 DEV_DATA_DIR = Path("../shared/data")
 BBC_DEV_DIR = DEV_DATA_DIR / "bbc-news-summary-dev"
-# The labelled figure pairs of issue 19, as a checkout holds them (small, hand-written, so kept with the tests).
-FIGURE_PAIRS = Path("tests/enrich/testdata/figure_pairs.jsonl")
+# Hand-written gold beside a checkout, kept with the tests: the labelled figure pairs and the ask questions.
+TESTDATA = Path(__file__).parents[2] / "tests" / "enrich" / "testdata"
+FIGURE_PAIRS = TESTDATA / "figure_pairs.jsonl"
+ASK_GOLD = TESTDATA / "ask_questions.json"
 API_PASSWORD_OPTION = typer.Option(
     "--api-password", help="Also create an API password for reader apps and print it, alone on the last line."
 )
@@ -540,6 +542,21 @@ def eval_figures(
 
     try:
         scores = figures.run(file)
+    except StorylineError as exc:
+        _fail(str(exc))
+    print(json.dumps(scores, indent=2))
+
+
+@eval_app.command("ask")
+def eval_ask(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)] = ASK_GOLD,
+    bbc_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR,
+) -> None:
+    """Ask gold questions about fixture stories; print the share whose first sentence holds the answer."""
+    from storyline.evals import ask
+
+    try:
+        scores = ask.run(file, bbc_dir)
     except StorylineError as exc:
         _fail(str(exc))
     print(json.dumps(scores, indent=2))

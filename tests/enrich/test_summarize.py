@@ -151,6 +151,7 @@ def test_summary_eval_writes_predictions_and_scores(tmp_path):
     assert scores["count"] == 1 and progress == [(1, 1)]
     assert 0 < scores["rouge"]["rouge2"] <= 1 and scores["lead_baseline_rouge"]["rouge2"] > 0
     assert scores["mean_words"] <= summarize.WORD_BUDGET
+    assert scores["first_line_leans_share"] == 0.0  # the flood article's lead stands alone
     assert "section_accuracy_note" in scores
 
 
@@ -187,3 +188,49 @@ def test_train_writes_a_scorer_and_reports_held_out_scores(tmp_path, monkeypatch
 )
 def test_reference_labels_recover_glued_reference_sentences(sentences, reference, expected):
     assert summary_training.reference_labels(sentences, reference).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("But speaking to reporters, Sir Keir said the audit mattered.", True),
+        ("However, the figures were revised.", True),
+        ("And the talks went on.", True),
+        ("Meanwhile, shares fell.", True),
+        ("He added that the talks would go on.", True),
+        ("They want the government to withdraw the rules.", True),
+        ("It is just weeks before the rules come in.", True),
+        ("This would allow months of talks.", True),
+        ("'This cannot be a whitewash.'", True),
+        ("'We will fight on,' he said.", True),
+        ("Yvette Cooper declared there will be a national inquiry.", False),
+        ("'We will fight on,' Mr Serwotka said.", False),
+        ('"We will fight on," said Mark Serwotka.', False),
+        ("Itv shares rose by 5%.", False),
+        ("Theresa May spoke first.", False),
+        ("Butler launched an attack on the prime minister.", False),
+    ],
+)
+def test_leans_on_earlier(sentence, leans):
+    assert summarize.leans_on_earlier(sentence) is leans
+
+
+@pytest.mark.parametrize(
+    ("sentences", "expected_first"),
+    [
+        (["But the talks failed.", "Unions will strike on Monday over pay.", "It is the first strike in years."], 1),
+        (["Unions will strike on Monday over pay.", "He said so.", "Talks failed on Friday."], 0),
+    ],
+)
+def test_article_summary_opens_with_a_sentence_that_stands_alone(sentences, expected_first):
+    text = " ".join(sentences)
+    article = Article("t", "https://example.org/t", "Unions strike", text, "Example", sentences=sentences)
+    assert summarize.summarize_article(article)[0] == expected_first
+
+
+def test_seed_summary_leads_with_the_national_inquiry(seed_articles):
+    lead = next(article for article in seed_articles if article.key == "seed-lead")
+    first = lead.sentences[summarize.summarize_article(lead)[0]]
+    assert first.startswith("Yvette Cooper declared there will be a national inquiry")
+    for article in seed_articles:
+        assert not summarize.leans_on_earlier(article.sentences[summarize.summarize_article(article)[0]])

@@ -178,6 +178,16 @@ def test_ask_answers_with_citations(sqlite_client):
     assert re.search(r'href="/en/article/[a-z0-9]+#s\d+"', page.text)
 
 
+def test_ask_marks_the_answer_and_says_none_in_the_reader_language(sqlite_client):
+    article = first_article(sqlite_client)
+    path = f"/en/article/{article['id']}/ask"
+    page = sqlite_client.get(path, params={"q": "How many grooming gang cases have police identified?"})
+    assert re.search(r"<mark>[^<]*800[^<]*</mark>", page.text)
+    none = sqlite_client.get(path.replace("/en/", "/fr/"), params={"q": "What is the capital of Peru?"})
+    assert "Aucun de ces articles ne répond à cette question." in unescape(none.text)
+    assert "<mark>" not in none.text
+
+
 def test_no_inline_script_or_style_anywhere(client, assert_inert):
     article = seed_article(client, "seed-sky")
     paths = [

@@ -44,8 +44,13 @@ MIN_STORY_SENTENCE_WORDS = 6
 LEAD_BONUS = 0.4
 DANGLING_PENALTY = 0.3
 _DANGLING_START = re.compile(
-    r"^['\"‘“]?(But|And|However|Also|So|Yet|Meanwhile|He|She|They|It|This|That|These|Those|His|Her|"
-    r"Their|Its|We|I)\b"
+    r"^(But|And|However|Also|So|Yet|Meanwhile|Instead|Still|Nevertheless|Moreover|Furthermore|Besides|"
+    r"Then|Thus|Therefore|He|She|They|It|This|That|These|Those|His|Her|Him|Them|Their|Its|We|I)\b"
+)
+_OPENING_QUOTE = re.compile("^['\"‘“]")
+# A quote read cold needs its speaker in the same sentence: "..., Mr Straw said" or "said Mr Straw".
+_NAMED_SPEAKER = re.compile(
+    r"\b[A-Z][\w'’-]+\s+(said|says|added|told|warned|insisted|argued)\b|\b(said|says|added|told)\s+[A-Z]"
 )
 _NUMBER = re.compile(r"\d")
 _QUOTE = re.compile("[\"\u201c\u201d']")
@@ -184,28 +189,44 @@ def probabilities(scorer: Scorer, features: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
+def leans_on_earlier(sentence: str) -> bool:
+    """Whether a sentence read cold leans on one before it: it opens with a connective ("But", "However") or
+    a pronoun ("He", "This"), or it is a quote whose speaker it does not name."""
+    stripped = sentence.strip()
+    if _OPENING_QUOTE.match(stripped):  # the quote's own "we" or "this" is its speaker's: name them
+        return not _NAMED_SPEAKER.search(stripped)
+    return bool(_DANGLING_START.match(stripped))
+
+
 def summarize_article(article: Article) -> list[int]:
-    """Indices into ``article.sentences`` in article order: at most three sentences, about 100 words."""
+    """Indices into ``article.sentences`` in article order: at most three sentences, about 100 words.
+
+    The first line states the news: the article's first sentence that stands alone (its lead) is always in.
+    Later lines are chosen for ROUGE alone: requiring a leaning line's predecessor too cost ROUGE-2 (1.41 times
+    the lead against 1.44 without it on the BBC development half; 1.51 before the lead was required)."""
     if not article.sentences:
         return []
-    return select(sentence_scores(article), [word_count(s) for s in article.sentences])
+    lead = next((i for i, sentence in enumerate(article.sentences) if not leans_on_earlier(sentence)), None)
+    return select(sentence_scores(article), [word_count(s) for s in article.sentences], lead)
 
 
-def select(scores: np.ndarray, words: Sequence[int]) -> list[int]:
+def select(scores: np.ndarray, words: Sequence[int], lead: int | None = None) -> list[int]:
     """The set of at most ``MAX_SENTENCES`` sentences within ``WORD_BUDGET`` words with the best expected ROUGE
     F1: expected reference words (score x length) over summary length plus the reference length, estimated as
     ``REFERENCE_SHARE`` of the article. A low share makes a doubtful sentence cost more than it brings, so the
     summary stays short when only a few sentences are clearly central. A first sentence longer than the
-    budget stands alone."""
+    budget stands alone. With ``lead``, every set holds that sentence and none before it."""
     lengths = np.asarray(words, dtype=np.float64)
     reference = REFERENCE_SHARE * lengths.sum()
-    ranked = [int(i) for i in np.argsort(-scores, kind="stable")[:CANDIDATES]]
-    best: tuple[float, tuple[int, ...]] = (-1.0, (ranked[0],))
+    ranked = [int(i) for i in np.argsort(-scores, kind="stable")[:CANDIDATES] if lead is None or i >= lead]
+    if lead is not None and lead not in ranked:
+        ranked.append(lead)
+    best: tuple[float, tuple[int, ...]] = (-1.0, (ranked[0] if lead is None else lead,))
     for size in range(1, MAX_SENTENCES + 1):
         for combo in itertools.combinations(ranked, size):
             rows = list(combo)
             length = lengths[rows].sum()
-            if length > WORD_BUDGET:
+            if length > WORD_BUDGET or (lead is not None and lead not in combo):
                 continue
             value = float(scores[rows] @ lengths[rows]) / (length + reference)
             if value > best[0]:
@@ -231,7 +252,7 @@ def summarize_story(articles: list[Article]) -> list[Citation]:
     centre = vectors.mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
     positions = np.array([index for _, index in candidates], dtype=np.float64)
-    dangling = np.array([bool(_DANGLING_START.match(articles[a].sentences[i])) for a, i in candidates])
+    dangling = np.array([leans_on_earlier(articles[a].sentences[i]) for a, i in candidates])
     combined = np.array(relevance) + vectors @ centre + LEAD_BONUS / (1.0 + positions) - DANGLING_PENALTY * dangling
     chosen: list[int] = []
     words = 0

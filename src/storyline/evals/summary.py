@@ -5,7 +5,9 @@ Layout: ``articles/<section>/<nnn>.txt`` (first line the title, the rest the bod
 
 Scores: ROUGE-1/2/L F1 (rouge-score, Porter stemming) of our summary against the reference, next to a lead
 baseline cut to exactly as many words as our summary, so the comparison is not won by length; the accuracy of
-the predicted section where the BBC label maps onto our taxonomy.
+the predicted section where the BBC label maps onto our taxonomy; the share of summaries whose first line
+leans on a sentence the reader has not seen (``summarize.leans_on_earlier``: an opening connective or
+pronoun, or a quote without its speaker).
 """
 
 from __future__ import annotations
@@ -105,11 +107,14 @@ def run(data_dir: Path, predictions: Path, progress: Progress | None = None, lim
     ours: list[str] = []
     leads: list[str] = []
     word_counts: list[int] = []
+    leaning = 0
     correct = labelled = 0
     with Path(predictions).open("w", encoding="utf-8") as out:
         for done, item in enumerate(items, start=1):
             article = to_article(item)
-            summary = " ".join(article.sentences[i] for i in summarize.summarize_article(article))
+            chosen = summarize.summarize_article(article)
+            summary = " ".join(article.sentences[i] for i in chosen)
+            leaning += bool(chosen) and summarize.leans_on_earlier(article.sentences[chosen[0]])
             section = sections.classify(article, None)
             out.write(json.dumps({"id": item.id, "summary": summary, "section": section}) + "\n")
             if item.label in BBC_SECTIONS:
@@ -123,7 +128,7 @@ def run(data_dir: Path, predictions: Path, progress: Progress | None = None, lim
                 word_counts.append(words)
             if progress:
                 progress(done, len(items))
-    scores: dict = {"count": len(items)}
+    scores: dict = {"count": len(items), "first_line_leans_share": round(leaning / max(1, len(items)), 4)}
     if references:
         scores["rouge"] = rouge_f1(references, ours)
         scores["lead_baseline_rouge"] = rouge_f1(references, leads)

@@ -184,9 +184,9 @@ def answer_question(request: Request, db: Session, public_id: str, question: str
         if row.story_id is not None:  # the story's newest coverage, however big the story
             rows += [r for r in queries.story_latest_coverage(db, row.story_id, ASK_ARTICLES) if r.id != row.id]
             queries.load_bodies(db, [r.id for r in rows])
-        articles = [row_to_domain(r)[0] for r in rows]
+        articles, analyses = zip(*(row_to_domain(r) for r in rows), strict=True)
         try:
-            answer = ask.answer(question, articles, get_runtime(request).settings)
+            answer = ask.answer(question, list(articles), get_runtime(request).settings, analyses)
         except StorylineError as exc:
             log.warning("ask failed", article=public_id, error=str(exc))
             raise HTTPException(status_code=503, detail=N_("The answer could not be computed right now.")) from exc
