@@ -30,6 +30,7 @@ def add_story(session: Session, story_id: int, keys: list[str], minutes: list[in
                 published_at=START + timedelta(minutes=minute),
                 outlet_id=outlet.id,
                 story_id=story_id,
+                enriched_at=START + timedelta(minutes=minute),  # stored whole, as import stores it
             )
         )
     session.flush()
