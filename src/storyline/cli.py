@@ -7,7 +7,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Optional
@@ -68,6 +68,15 @@ def _runtime():
 def _fail(message: str) -> None:
     console.print(f"[red]{message}[/red]")
     raise typer.Exit(code=1)
+
+
+def _print_scores(evaluate: Callable[[], dict]) -> None:
+    """An evaluation's scores as indented JSON, or the reason it could not run (a bad gold file, say)."""
+    try:
+        scores = evaluate()
+    except StorylineError as exc:
+        _fail(str(exc))
+    print(json.dumps(scores, indent=2))
 
 
 @app.callback()
@@ -509,11 +518,7 @@ def eval_langid(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     """Language identification from the text alone against a file's gold ``language``; print the accuracy."""
     from storyline.enrich import langid
 
-    try:
-        scores = langid.evaluate(file)
-    except StorylineError as exc:
-        _fail(str(exc))
-    print(json.dumps(scores, indent=2))
+    _print_scores(lambda: langid.evaluate(file))
 
 
 @eval_app.command("summary")
@@ -540,11 +545,7 @@ def eval_figures(
     the Disagreement label and accuracy over agree / disagree / different, for each split."""
     from storyline.evals import figures
 
-    try:
-        scores = figures.run(file)
-    except StorylineError as exc:
-        _fail(str(exc))
-    print(json.dumps(scores, indent=2))
+    _print_scores(lambda: figures.run(file))
 
 
 @eval_app.command("ask")
@@ -555,11 +556,7 @@ def eval_ask(
     """Ask gold questions about fixture stories; print the share whose first sentence holds the answer."""
     from storyline.evals import ask
 
-    try:
-        scores = ask.run(file, bbc_dir)
-    except StorylineError as exc:
-        _fail(str(exc))
-    print(json.dumps(scores, indent=2))
+    _print_scores(lambda: ask.run(file, bbc_dir))
 
 
 @train_app.command("placement")
