@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storyline.domain import ArticleAnalysis
 from storyline.errors import StorylineError
 from storyline.logs import get_logger
-from storyline.pipeline import enrich_articles, refresh_stories, row_to_domain, store_enrichment
+from storyline.pipeline import enrich_articles, refresh_stale_stories, refresh_stories, row_to_domain, store_enrichment
 from storyline.runtime import Runtime
 from storyline.store import queries, transaction
 from storyline.store.models import Article as ArticleRow
@@ -100,10 +100,13 @@ class Backlog:
         return len(enriched)
 
     def drain(self) -> int:
-        """Enriches everything that waits; returns how many articles."""
+        """Enriches everything that waits, then analyses every story still stale (a run killed between storing
+        an enrichment and analysing its story leaves one behind); returns how many articles it enriched."""
         total = 0
         while done := self.step():
             total += done
+        while refresh_stale_stories(self.runtime.sessions):
+            pass
         return total
 
     def run(self) -> None:
