@@ -13,7 +13,6 @@ is published again with an update line (``updated``).
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import sqlite3
@@ -33,6 +32,7 @@ import numpy as np
 
 from storyline.config import Settings
 from storyline.evals.bench import _free_port, _wait_ready
+from storyline.evals.loopback import LoopbackServer, QuietHandler
 from storyline.nlp import available_cpus
 
 FEEDS = 8  # outlets, each its own feed; an article goes to the feed its AllSides outlet falls in
@@ -105,7 +105,7 @@ def feed_path(number: int) -> str:
     return f"/feeds/{number}.json"
 
 
-class FeedServer:
+class FeedServer(LoopbackServer):
     """``FEEDS`` JSON Feeds on 127.0.0.1, each carrying its ``FEED_ITEMS`` newest articles; a conditional GET
     whose ETag still matches gets 304. Article URLs point at this server but are never fetched (the feeds are
     read with ``page_mode`` never: their text is the article)."""
@@ -116,7 +116,7 @@ class FeedServer:
         self._documents = {path: (0, self._document(path)) for path in self._items}
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 status, etag, body = server.answer(self.path, self.headers.get("If-None-Match"))
                 self.send_response(status)
@@ -127,19 +127,7 @@ class FeedServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        class QuietServer(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True, name="freshness-feed")
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(Handler, "freshness-feed")
 
     def feed_urls(self) -> list[str]:
         return [self.base_url + path for path in self._items]
@@ -173,14 +161,6 @@ class FeedServer:
         if if_none_match == etag:
             return 304, etag, b""
         return 200, etag, document
-
-    def __enter__(self) -> FeedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 def server_environment(database_url: str) -> dict[str, str]:

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import gzip
 import html
-import http.server
 import itertools
 import json
 import re
 import tempfile
-import threading
 import time
 import traceback
 from collections import Counter
@@ -42,6 +40,7 @@ from storyline.cli import import_jsonl, refresh_all_stories
 from storyline.collect import add_feed, poll_due
 from storyline.config import Settings
 from storyline.errors import InputError, StorylineError
+from storyline.evals.loopback import LoopbackServer, QuietHandler, QuietServer
 from storyline.evals.summary import read_bbc
 from storyline.extract.decode import decode_html
 from storyline.fetch.feeds import parse_feed
@@ -344,14 +343,14 @@ def stand_in(content: bytes, base_url: str) -> bytes:
     return _EXAMPLE_ORIGIN.sub(lambda match: f"{base_url}/{match.group(1).decode().lower()}".encode(), content)
 
 
-class LoopbackWeb:
+class LoopbackWeb(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 answering from ``routes``; anything else is a 404 (robots.txt too)."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Answer] = {}
         routes = self.routes
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 answer = routes.get(self.path, Answer(404, "text/plain", b"not found"))
                 self.send_response(answer.status)
@@ -360,30 +359,11 @@ class LoopbackWeb:
                 self.end_headers()
                 self.wfile.write(answer.body[: len(answer.body) // 2] if answer.hang_up else answer.body)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        class QuietServer(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
+        class HangUpServer(QuietServer):
             def handle_error(self, request, client_address) -> None:
                 pass  # a client may give up on a page that hangs up: that is the point of those pages
 
-        self._httpd = QuietServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True, name="soak-web")
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> LoopbackWeb:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(Handler, "soak-web", HangUpServer)
 
 
 def fixture_feeds(directory: Path = FIXTURES_DIR) -> list[ServedFeed]:
