@@ -81,3 +81,41 @@ def test_more_articles_is_measured_from_the_last_time_it_was_raised():
 def test_state_survives_json():
     state = dev.story_state("Review", 8, ["BBC", "Sky News"], ANALYSIS, [41])
     assert dev.StoryState.from_json(state.to_json()) == state
+
+
+def test_figure_developments_are_told_from_the_right_group_of_their_noun():
+    """``compare_figures`` can list two groups counting "cases": the quantity outlets dispute, and a listing of
+    different quantities of cases (today's count against a forecast). Each development is told from its own
+    group, and a disagreement cites the two sentences that disagree."""
+    disputed = {
+        "counts": "cases",
+        "relation": "disagree",
+        "disagree": True,
+        "values": [
+            {"value": 800, "text": "800", "source": "BBC", "article_key": "a1", "sentence": 1},
+            {"value": 700, "text": "700", "source": "ITV", "article_key": "i1", "sentence": 0},
+            {"value": 900, "text": "900", "source": "Sky News", "article_key": "s1", "sentence": 3},
+        ],
+        "evidence": [
+            {"article_id": "a1", "sentence": 1, "text": "There are 800 cases.", "source": "BBC"},
+            {"article_id": "s1", "sentence": 3, "text": "There are 900 cases.", "source": "Sky News"},
+        ],
+    }
+    different = {
+        "counts": "cases",
+        "relation": "different",
+        "disagree": False,
+        "values": [
+            {"value": 1000, "text": "1,000", "source": "Guardian", "article_key": "g1", "sentence": 2},
+            {"value": 800, "text": "800", "source": "BBC", "article_key": "a1", "sentence": 1},
+        ],
+        "evidence": [],
+    }
+    analysis = {"figures": [disputed, different]}
+    found = dev.developments(BEFORE, dev.story_state("Review", 3, ["BBC"], analysis, []), analysis)
+    assert kinds(found) == [
+        ("disagreement", "Outlets disagree on cases: BBC says 800; ITV says 700; Sky News says 900"),
+        ("new_figure", "New key figure: 800 cases (BBC)"),
+    ]
+    disagreement = next(f for f in found if f.kind == "disagreement")
+    assert disagreement.detail["cites"] == disputed["evidence"]

@@ -156,25 +156,40 @@ def _new_outlets(before: StoryState, after: StoryState, analysis: dict) -> list[
 
 
 def _new_figures(before: StoryState, after: StoryState, analysis: dict) -> list[Found]:
-    groups = {group["counts"]: group for group in analysis.get("figures") or []}
+    groups = analysis.get("figures") or []
     found = []
     for counts in sorted(set(after.figures) - set(before.figures)):
-        value = groups[counts]["values"][0]
+        group = _figure_group(groups, counts)
+        value = group["values"][0]
         headline = phrase(
             "New key figure: %(value)s %(counts)s (%(source)s)",
             value=value["text"],
             counts=counts,
             source=value["source"],
         )
-        found.append(Found(NEW_FIGURE, _clip(headline), _detail(NEW_FIGURE, _figure_cites(groups[counts]))))
+        found.append(Found(NEW_FIGURE, _clip(headline), _detail(NEW_FIGURE, _figure_cites(group))))
     for counts in sorted(set(after.disagreements) - set(before.disagreements)):
+        group = _figure_group(groups, counts, disagree=True)
         claims = "; ".join(
             phrase("%(source)s says %(value)s", source=value["source"], value=value["text"])
-            for value in groups[counts]["values"]
+            for value in group["values"]
         )
         headline = phrase("Outlets disagree on %(counts)s: %(claims)s", counts=counts, claims=claims)
-        found.append(Found(DISAGREEMENT, _clip(headline), _detail(DISAGREEMENT, _figure_cites(groups[counts]))))
+        # A disagreement is backed by the two sentences that disagree (``compare_figures``' evidence), not by
+        # whichever of the group's values come first.
+        cites = list(group.get("evidence") or []) or _figure_cites(group)
+        found.append(Found(DISAGREEMENT, _clip(headline), _detail(DISAGREEMENT, cites)))
     return found
+
+
+def _figure_group(groups: Sequence[dict], counts: str, disagree: bool = False) -> dict:
+    """The group a development about ``counts`` is told from. Several groups can count the same thing (one
+    quantity outlets agree on, and a listing of different quantities of that noun), so a disagreement takes the
+    disputed group and a new figure prefers a quantity outlets give over a listing of different ones."""
+    same = [group for group in groups if group["counts"] == counts]
+    if disagree:
+        return next(group for group in same if group.get("disagree"))
+    return next((group for group in same if group.get("relation") != "different"), same[0])
 
 
 def _new_quotes(before: StoryState, after: StoryState, analysis: dict) -> list[Found]:
