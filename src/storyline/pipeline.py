@@ -30,8 +30,15 @@ from storyline.domain import (
     StoryAnalysis,
 )
 from storyline.enrich import langid, sections
-from storyline.enrich.analyze import analyze_article
-from storyline.enrich.entities import unique_hashtags
+from storyline.enrich.analyze import (
+    STORY_SAMPLE,
+    StoryTally,
+    analyze_article,
+    analyze_story,
+    representatives,
+    sampled_story_analysis,
+)
+from storyline.enrich.entities import story_renames, unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
 from storyline.extract import extract_article, title_from_text
 from storyline.fetch import encodable, plain_text
@@ -45,6 +52,8 @@ from storyline.stories.engine import Evidence, StoryEngine, StoryItem
 from storyline.stories.refine import Refinement, Refiner
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from storyline.runtime import Runtime
 
 log = get_logger("pipeline")
@@ -660,7 +669,6 @@ def _ingest_parsed(runtime, ahead: nlp.ParseAhead, batch, ticket, report: Ingest
 
 def analyze_jsonl(lines: Iterable[str]) -> dict:
     """The whole pipeline without a database, for ``storyline analyze``: articles, then their stories."""
-    from storyline.enrich.analyze import analyze_story
     from storyline.fetch.jsonl import read_jsonl
 
     errors: list[str] = []
@@ -769,8 +777,6 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     """Recomputes a story's AI output when articles joined it since the cached one; returns the payload. While
     some of its articles wait for their enrichment the cached one stands (None for a new story): the backlog
     analyses the story once they are enriched, and pages say the analysis is in progress."""
-    from storyline.enrich.analyze import STORY_SAMPLE, analyze_story, representatives
-
     story = queries.get_story(session, story_id)
     if story is None:
         return None
@@ -778,25 +784,23 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
         return story.analysis  # a page view of a big story must not read its every article to learn this
     if queries.story_awaits_enrichment(session, story_id):
         return story.analysis
-    members = queries.story_articles_outline(session, story_id)
-    rows = [row for row in members if row.duplicate_of_id is None]
-    embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in rows] if all_embedded(rows) else None
-    # Every article's names and quotes, but the bodies of the sample alone: a story of 10,000 articles no
-    # longer holds 10,000 bodies in memory.
-    outline = [row_to_domain(row, body=False) for row in rows]
-    sample = representatives([article for article, _ in outline], embeddings, STORY_SAMPLE)
-    queries.load_bodies(session, [rows[position].id for position in sample])
-    for position in sample:
-        outline[position] = row_to_domain(rows[position])
-    analysis = analyze_story([a for a, _ in outline], [b for _, b in outline], embeddings, sample)
+    members = queries.story_members(session, story_id)
+    originals = [row for row in members if row.duplicate_of_id is None]
+    embedded = all(row.embedding is not None for row in originals)
+    embeddings = [np.frombuffer(row.embedding, dtype=np.float32) for row in originals] if embedded else None
+    outline = [Article(row.public_id, "", "", "", row.outlet, row.published_at) for row in originals]
+    sample = representatives(outline, embeddings, STORY_SAMPLE)
+    # Bodies, sentences and figures of the sample alone; every article's hashtags and quotes a batch at a time.
+    sampled_rows = queries.articles_with_hashtags(session, [originals[position].id for position in sample])
+    sampled = [row_to_domain(row) for row in sampled_rows]
+    tally = StoryTally(story_renames([list(analysis.hashtags) for _, analysis in sampled]))
+    for start in range(0, len(members), STORY_BATCH):
+        tally_batch(session, tally, members[start : start + STORY_BATCH])
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
-    queries.rename_article_entities(session, [row.id for row in members], analysis.renames)
-    for row in members:
-        quotes = quotes_named_as_in_story(row.quotes or [], analysis.renames)
-        if quotes != row.quotes:
-            row.quotes = quotes
+    queries.rename_story_entities(session, story_id, tally.renames)
+    analysis = sampled_story_analysis([a for a, _ in sampled], [b for _, b in sampled], tally)
     story.analysis = story_payload(analysis, lambda key: key)
-    story.analysis_article_count = len(rows)
+    story.analysis_article_count = len(originals)
     story_refreshed(session, story)  # what developed since the last analysis alerts its followers
     return story.analysis
 
@@ -815,8 +819,28 @@ def story_analysis_for_reader(session: Session, story: StoryRow) -> dict | None:
         return story.analysis
 
 
-def all_embedded(rows: Sequence[ArticleRow]) -> bool:
-    return all(row.embedding is not None for row in rows)
+STORY_BATCH = 500  # articles whose hashtags and quotes a story's analysis holds at once
+
+
+def tally_batch(session: Session, tally: StoryTally, members: Sequence[Row]) -> None:
+    """Adds these articles of the story (oldest first) to its ``tally``, originals only, and stores each one's
+    quotes under the story-wide speaker names where that changes them."""
+    ids = [row.id for row in members]
+    stored_quotes = queries.articles_quotes(session, ids)
+    hashtags: dict[int, list[Hashtag]] = {}
+    for link in queries.articles_hashtag_rows(session, ids):
+        hashtags.setdefault(link.article_id, []).append(Hashtag(link.name, link.kind, link.slug, link.mentions))
+    renamed: dict[int, list[dict]] = {}
+    for row in members:
+        quotes = stored_quotes.get(row.id, [])
+        if row.duplicate_of_id is None:
+            tally.add_hashtags(hashtags.get(row.id, []))
+            source = Article(row.public_id, "", "", "", row.outlet, row.published_at)
+            tally.add_quotes(source, [Quote(**quote) for quote in quotes])
+        named = quotes_named_as_in_story(quotes, tally.renames)
+        if named != quotes:
+            renamed[row.id] = named
+    queries.set_articles_quotes(session, renamed)
 
 
 def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]) -> list[dict]:

@@ -69,13 +69,16 @@ def store_batch(runtime: Runtime, batch: BatchResult) -> None:
         refresh_counts(session, (processed.story_id for processed in batch.processed))
 
 
-def add_coverage(runtime: Runtime, batch: BatchResult, story_id: int, outlet: str, count: int = 1) -> list[str]:
+def add_coverage(
+    runtime: Runtime, batch: BatchResult, story_id: int, outlet: str, count: int = 1, first: int = 0
+) -> list[str]:
     """Stores ``count`` more articles into the story as a new outlet's coverage (copies of a seed article under
-    new addresses, an hour later) and refreshes the story's analysis, as an import does; returns their ids."""
+    new addresses, an hour later, numbered from ``first``) and refreshes the story's analysis, as an import
+    does; returns their ids."""
     template = next(item for item in batch.processed if item.story_id == story_id and item.duplicate_of is None)
     added = []
     with transaction(runtime.sessions) as session:
-        for number in range(count):
+        for number in range(first, first + count):
             key = f"more{story_id:04d}{number:04d}"
             article = replace(
                 template.article,

@@ -249,6 +249,7 @@ def test_a_big_story_is_listed_a_page_at_a_time(sqlite_client, monkeypatch):
     api = sqlite_client.get(f"/api/stories/{story_id}?limit=3").json()
     rest = sqlite_client.get(f"/api/stories/{story_id}?limit=3&offset=3").json()
     assert len(api["articles"]) == 3 and len(rest["articles"]) == 1 and api["article_count"] == 4
+    assert api["next_offset"] == 3 and rest["next_offset"] is None
 
 
 def test_a_story_marks_each_article_in_another_language_than_the_page(sqlite_client):

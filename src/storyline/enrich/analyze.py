@@ -5,11 +5,12 @@ Each feature cites body sentences by index, so every line on the page can be tra
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from storyline.domain import Article, ArticleAnalysis, Citation, Hashtag, StoryAnalysis
+from storyline.domain import Article, ArticleAnalysis, Citation, Hashtag, Quote, StoryAnalysis
 from storyline.enrich import compare, entities, figures, quotes, sections, summarize
 
 
@@ -43,22 +44,78 @@ def analyze_story(
     (``representatives``) need give bodies, sentences and figures for the sampled articles only."""
     if sample is None:
         sample = representatives(articles, embeddings, STORY_SAMPLE)
-    sampled = [articles[i] for i in sample]
-    per_article = [list(analysis.hashtags) for analysis in analyses]
-    renames = entities.story_renames([per_article[i] for i in sample])
-    resolved = entities.resolve_story(per_article, renames)
+    tally = StoryTally(entities.story_renames([list(analyses[i].hashtags) for i in sample]))
+    for analysis in analyses:
+        tally.add_hashtags(analysis.hashtags)
+    for article, analysis in sorted(zip(articles, analyses, strict=True), key=lambda pair: pair[0].published):
+        tally.add_quotes(article, analysis.quotes)
+    return sampled_story_analysis([articles[i] for i in sample], [analyses[i] for i in sample], tally)
+
+
+def sampled_story_analysis(
+    sampled: Sequence[Article], sampled_analyses: Sequence[ArticleAnalysis], tally: StoryTally
+) -> StoryAnalysis:
+    """The story's analysis from its sample's bodies (summary, figures, outlet comparison) and the ``tally`` of
+    every article's hashtags and quotes."""
     return StoryAnalysis(
-        summary=summarize.summarize_story(sampled),
-        hashtags=_merge_hashtags(resolved),
-        quotes=_story_quotes(articles, analyses, renames),
+        summary=summarize.summarize_story(list(sampled)),
+        hashtags=tally.hashtags(),
+        quotes=tally.quotes(),
         figures=figures.compare_figures(
-            {articles[i].key: analyses[i].figures for i in sample},
+            {article.key: analysis.figures for article, analysis in zip(sampled, sampled_analyses, strict=True)},
             {article.key: article.source for article in sampled},
             {article.key: article.sentences for article in sampled},
         ),
-        exclusives=compare.exclusives(sampled),
-        renames=renames,
+        exclusives=compare.exclusives(list(sampled)),
+        renames=tally.renames,
     )
+
+
+class StoryTally:
+    """The part of a story's analysis that reads every article, one pass each: its hashtags (aliases under the
+    story-wide name, mentions added up) and who said what (which outlets carried each quote, which first). Fed
+    article by article, so a story of 10,000 articles is never held in memory at once."""
+
+    def __init__(self, renames: dict[str, Hashtag]) -> None:
+        self.renames = renames
+        self._hashtags: dict[str, Hashtag] = {}
+        self._quotes: dict[tuple[str, str], dict] = {}
+        self._carriers: dict[tuple[str, str], set[str]] = {}
+
+    def add_hashtags(self, hashtags: Sequence[Hashtag]) -> None:
+        """One article's hashtags; sentence numbers are per article, so the story's have none."""
+        (resolved,) = entities.resolve_story([list(hashtags)], self.renames)
+        entities.merge_hashtags(self._hashtags, (Hashtag(t.name, t.kind, t.slug, t.mentions) for t in resolved))
+
+    def add_quotes(self, article: Article, quotes: Sequence[Quote]) -> None:
+        """One article's quotes, articles given oldest first; a speaker one outlet names by surname only
+        ("Casey") is the story's full name ("Louise Casey")."""
+        for quote in quotes:
+            speaker = self.renames.get(quote.speaker_slug or "")
+            speaker_name = speaker.name if speaker else quote.speaker
+            speaker_slug = speaker.slug if speaker else quote.speaker_slug
+            key = (speaker_slug or "", _quote_fingerprint(quote.text))
+            entry = self._quotes.setdefault(
+                key,
+                {
+                    "text": quote.text,
+                    "speaker": speaker_name,
+                    "speaker_slug": speaker_slug,
+                    "first": Citation(article.key, quote.sentence, quote.text, article.source),
+                    "carried_by": [],
+                },
+            )
+            carriers = self._carriers.setdefault(key, set())
+            if article.source not in carriers:
+                carriers.add(article.source)
+                entry["carried_by"].append(article.source)
+
+    def hashtags(self) -> list[Hashtag]:
+        """The story's hashtags, most mentioned first."""
+        return sorted(self._hashtags.values(), key=lambda tag: -tag.mentions)
+
+    def quotes(self) -> list[dict]:
+        return list(self._quotes.values())
 
 
 def representatives(articles: Sequence[Article], embeddings: Sequence[np.ndarray] | None, count: int) -> list[int]:
@@ -90,40 +147,13 @@ def representatives(articles: Sequence[Article], embeddings: Sequence[np.ndarray
     return sorted(list(chosen)[:count])
 
 
-def _merge_hashtags(per_article: Sequence[Sequence[Hashtag]]) -> list[Hashtag]:
-    """The story's hashtags, most mentioned first; sentence numbers are per article, so the story's have none."""
-    tags = (Hashtag(tag.name, tag.kind, tag.slug, tag.mentions) for tags in per_article for tag in tags)
-    return sorted(entities.unique_hashtags(tags), key=lambda tag: -tag.mentions)
-
-
-def _story_quotes(
-    articles: Sequence[Article], analyses: Sequence[ArticleAnalysis], renames: dict[str, Hashtag]
-) -> list[dict]:
-    """Who said what, which outlets carried each quote, and which carried it first; a speaker one outlet names
-    by surname only ("Casey") is the story's full name ("Louise Casey")."""
-    grouped: dict[tuple[str, str], dict] = {}
-    ordered = sorted(zip(articles, analyses, strict=True), key=lambda pair: pair[0].published)
-    for article, analysis in ordered:
-        for quote in analysis.quotes:
-            speaker = renames.get(quote.speaker_slug or "")
-            speaker_name = speaker.name if speaker else quote.speaker
-            speaker_slug = speaker.slug if speaker else quote.speaker_slug
-            key = (speaker_slug or "", _quote_fingerprint(quote.text))
-            entry = grouped.setdefault(
-                key,
-                {
-                    "text": quote.text,
-                    "speaker": speaker_name,
-                    "speaker_slug": speaker_slug,
-                    "first": Citation(article.key, quote.sentence, quote.text, article.source),
-                    "carried_by": [],
-                },
-            )
-            if article.source not in entry["carried_by"]:
-                entry["carried_by"].append(article.source)
-    return list(grouped.values())
+# A run of letters and digits: ``\w`` without the underscore is exactly the characters ``str.isalnum`` accepts.
+_QUOTE_WORD = re.compile(r"[^\W_]+")
+FINGERPRINT_WORDS = 12
 
 
 def _quote_fingerprint(text: str) -> str:
-    words = [word for word in "".join(c.lower() if c.isalnum() else " " for c in text).split()]
-    return " ".join(words[:12])
+    """The quote's first words, lower-cased. ``str.lower`` reads a capital sigma by its context (a final one
+    becomes "ς"); the fingerprint has always lowered letter by letter, so a quote with one still does."""
+    opening = " ".join(_QUOTE_WORD.findall(text)[:FINGERPRINT_WORDS])
+    return opening.lower() if "\u03a3" not in opening else "".join(map(str.lower, opening))

@@ -46,8 +46,7 @@ def exclusive_scores(articles: Sequence[Article]) -> dict[str, list[tuple[float,
     if len(outlets) < 2:
         return {}
     sentences = [(article, index) for article in articles for index in range(len(article.sentences))]
-    texts = (article.sentences[i] for article, i in sentences)
-    parsed = [_parse(doc) for doc in nlp.get_spacy().pipe(texts, disable=["parser"])]
+    parsed = _parse_all([article.sentences[i] for article, i in sentences])
     said_by = {outlet: _outlet_vocabulary(articles, sentences, parsed, outlet) for outlet in outlets}
     rows = [row for row, (article, i) in enumerate(sentences) if len(article.sentences[i].split()) >= MIN_WORDS]
     if not rows:
@@ -76,6 +75,13 @@ def exclusive_scores(articles: Sequence[Article]) -> dict[str, list[tuple[float,
         )
         scored.setdefault(article.source, []).append((score, article, index))
     return scored
+
+
+def _parse_all(texts: Sequence[str]) -> list[tuple[set[str], set[str]]]:
+    """``_parse`` of each text; a sentence several outlets carry word for word (wire copy) is parsed once."""
+    unique = list(dict.fromkeys(texts))
+    parsed = dict(zip(unique, map(_parse, nlp.get_spacy().pipe(unique, disable=["parser"])), strict=True))
+    return [parsed[text] for text in texts]
 
 
 def _parse(doc) -> tuple[set[str], set[str]]:

@@ -417,7 +417,12 @@ def unique_hashtags(tags: Iterable[Hashtag]) -> list[Hashtag]:
     keeps: a named entity over a topic (a name is the more specific reading), then the more often mentioned,
     then person over organisation over place, as ``majority_kind`` breaks ties.
     """
-    merged: dict[str, Hashtag] = {}
+    return list(merge_hashtags({}, tags).values())
+
+
+def merge_hashtags(merged: dict[str, Hashtag], tags: Iterable[Hashtag]) -> dict[str, Hashtag]:
+    """``unique_hashtags`` carried on: adds ``tags`` into ``merged`` (slug -> hashtag, first seen first), so a
+    story's hashtags can be merged article by article; returns ``merged``."""
     for tag in tags:
         kept = merged.get(tag.slug)
         if kept is None:
@@ -427,7 +432,7 @@ def unique_hashtags(tags: Iterable[Hashtag]) -> list[Hashtag]:
             kept.name, kept.kind = tag.name, tag.kind
         kept.mentions += tag.mentions
         kept.sentences = sorted(set(kept.sentences) | set(tag.sentences))
-    return list(merged.values())
+    return merged
 
 
 def _naming_strength(tag: Hashtag) -> tuple[bool, int, int]:

@@ -8,7 +8,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, defer, joinedload, load_only, selectinload
 
 from storyline.store.models import (
@@ -160,40 +176,57 @@ def latest_articles(
     return list(session.scalars(query))
 
 
-def story_articles_outline(session: Session, story_id: int) -> list[Article]:
-    """Every article of the story with what a story analysis reads of each (outlet, time, embedding, hashtags,
-    quotes), oldest first; bodies, sentences and figures stay in the database (``load_bodies`` reads them for
-    the few articles that need them)."""
+def story_members(session: Session, story_id: int) -> list[Row]:
+    """(id, public_id, outlet, published_at, duplicate_of_id, embedding) of every article of the story, oldest
+    first: what choosing a story's sample reads; texts, hashtags and quotes stay in the database."""
+    query = (
+        select(
+            Article.id,
+            Article.public_id,
+            Outlet.name.label("outlet"),
+            Article.published_at,
+            Article.duplicate_of_id,
+            Article.embedding,
+        )
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(Article.story_id == story_id)
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.execute(query))
+
+
+def articles_with_hashtags(session: Session, article_ids: Sequence[int]) -> list[Article]:
+    """These articles, every column, with their hashtags, oldest first."""
     query = (
         select(Article)
-        .where(Article.story_id == story_id)
-        .options(
-            load_only(
-                Article.id,
-                Article.public_id,
-                Article.url,
-                Article.title,
-                Article.language,
-                Article.published_at,
-                Article.outlet_id,
-                Article.story_id,
-                Article.duplicate_of_id,
-                Article.embedding,
-                Article.quotes,
-                raiseload=True,
-            ),
-            joinedload(Article.outlet),
-            selectinload(Article.hashtags).joinedload(ArticleEntity.entity),
-        )
+        .where(Article.id.in_(list(article_ids)))
+        .options(selectinload(Article.hashtags).joinedload(ArticleEntity.entity))
         .order_by(Article.published_at, Article.id)
     )
     return list(session.scalars(query))
 
 
-def load_bodies(session: Session, article_ids: Sequence[int]) -> None:
-    """Reads every column of these articles into the rows the session already holds for them."""
-    query = select(Article).where(Article.id.in_(list(article_ids))).execution_options(populate_existing=True)
-    session.scalars(query).all()
+def articles_quotes(session: Session, article_ids: Sequence[int]) -> dict[int, list[dict]]:
+    """Each article's stored quotes, by article id."""
+    query = select(Article.id, Article.quotes).where(Article.id.in_(list(article_ids)))
+    return {article_id: quotes or [] for article_id, quotes in session.execute(query)}
+
+
+def articles_hashtag_rows(session: Session, article_ids: Sequence[int]) -> list[Row]:
+    """(article_id, name, kind, slug, mentions) of these articles' hashtags, each article's in rank order."""
+    query = (
+        select(ArticleEntity.article_id, Entity.name, Entity.kind, Entity.slug, ArticleEntity.mentions)
+        .join(Entity, Entity.id == ArticleEntity.entity_id)
+        .where(ArticleEntity.article_id.in_(list(article_ids)))
+        .order_by(ArticleEntity.article_id, ArticleEntity.rank)
+    )
+    return list(session.execute(query))
+
+
+def set_articles_quotes(session: Session, quotes: dict[int, list[dict]]) -> None:
+    """Stores these articles' quotes (article id -> quotes), one statement for all of them."""
+    if quotes:
+        session.execute(update(Article), [{"id": article_id, "quotes": q} for article_id, q in quotes.items()])
 
 
 def story_articles(session: Session, story_id: int) -> list[Article]:
@@ -479,28 +512,62 @@ def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> E
     return entity
 
 
-def rename_article_entities(session: Session, article_ids: Sequence[int], renames: dict[str, Hashtag]) -> None:
-    """Points the articles' hashtags at the story-wide entity each alias names ("casey" -> "louise-casey"),
-    adding up mentions where an article already carries both."""
-    aliases = [slug for slug, tag in renames.items() if slug != tag.slug]
-    if not article_ids or not aliases:
-        return
-    query = (
-        select(ArticleEntity)
-        .join(Entity, Entity.id == ArticleEntity.entity_id)
-        .where(ArticleEntity.article_id.in_(article_ids), Entity.slug.in_(aliases))
-    )
-    for link in list(session.scalars(query)):
-        tag = renames[link.entity.slug]
+def rename_story_entities(session: Session, story_id: int, renames: dict[str, Hashtag]) -> None:
+    """Points the story's article hashtags at the story-wide entity each alias names ("casey" ->
+    "louise-casey"), adding up mentions where an article already carries both: three statements an alias,
+    however many articles the story has."""
+    for slug, tag in renames.items():
+        alias = get_entity(session, slug) if slug != tag.slug else None
+        if alias is None:
+            continue
         target = get_or_create_entity(session, tag.slug, tag.name, tag.kind)
-        kept = session.get(ArticleEntity, (link.article_id, target.id))
-        if kept is None:
-            kept = ArticleEntity(article_id=link.article_id, entity_id=target.id, mentions=0, rank=link.rank)
-            session.add(kept)
-        kept.mentions += link.mentions
-        kept.rank = min(kept.rank, link.rank)
-        session.delete(link)
-    session.flush()
+        _add_alias_to_kept_links(session, story_id, alias.id, target.id)
+        _move_alias_links(session, story_id, alias.id, target.id)
+        _drop_alias_links(session, story_id, alias.id)
+
+
+_LINK = ArticleEntity.__table__
+_ALIAS_LINK = _LINK.alias("alias_link")
+
+
+def _story_alias_links(story_id: int, alias_id: int) -> Select:
+    return (
+        select(_ALIAS_LINK)
+        .join(Article, Article.id == _ALIAS_LINK.c.article_id)
+        .where(Article.story_id == story_id, _ALIAS_LINK.c.entity_id == alias_id)
+    )
+
+
+def _add_alias_to_kept_links(session: Session, story_id: int, alias_id: int, target_id: int) -> None:
+    """Where an article of the story carries both, the alias's mentions and best rank go to the target."""
+    links = _story_alias_links(story_id, alias_id).where(_ALIAS_LINK.c.article_id == _LINK.c.article_id)
+    alias_rank = links.with_only_columns(_ALIAS_LINK.c.rank).scalar_subquery()
+    query = (
+        update(_LINK)
+        .where(_LINK.c.entity_id == target_id, exists(links))
+        .values(
+            mentions=_LINK.c.mentions + links.with_only_columns(_ALIAS_LINK.c.mentions).scalar_subquery(),
+            rank=case((alias_rank < _LINK.c.rank, alias_rank), else_=_LINK.c.rank),
+        )
+    )
+    session.execute(query)
+
+
+def _move_alias_links(session: Session, story_id: int, alias_id: int, target_id: int) -> None:
+    """Where an article of the story carries the alias alone, it now carries the target instead."""
+    kept = select(_LINK.c.article_id).where(
+        _LINK.c.entity_id == target_id, _LINK.c.article_id == _ALIAS_LINK.c.article_id
+    )
+    moved = _story_alias_links(story_id, alias_id).where(~exists(kept))
+    columns = moved.with_only_columns(
+        _ALIAS_LINK.c.article_id, literal(target_id), _ALIAS_LINK.c.mentions, _ALIAS_LINK.c.rank
+    )
+    session.execute(insert(_LINK).from_select(["article_id", "entity_id", "mentions", "rank"], columns))
+
+
+def _drop_alias_links(session: Session, story_id: int, alias_id: int) -> None:
+    members = select(Article.id).where(Article.story_id == story_id)
+    session.execute(delete(_LINK).where(_LINK.c.entity_id == alias_id, _LINK.c.article_id.in_(members)))
 
 
 def get_entity(session: Session, slug: str) -> Entity | None:

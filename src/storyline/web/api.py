@@ -119,6 +119,9 @@ class StoryArticle(ArticleItem):
 
 class StoryDetail(StoryItem):
     articles: list[StoryArticle]
+    next_offset: int | None = Field(
+        default=None, description="``offset`` of the next page of ``articles``; null on the last page"
+    )
     hashtags: list[HashtagRef]
     analysis: dict[str, Any] | None
     analysis_pending: bool = Field(
@@ -310,15 +313,20 @@ def api_stories(db: Db, limit: Limit = 20) -> StoryList:
 @router.get("/api/stories/{story_id}", response_model=StoryDetail, responses=NOT_FOUND, tags=["stories"])
 def api_story(story_id: RowId, db: Db, limit: Limit = 100, offset: Offset = 0) -> StoryDetail:
     """A story merged into an older one answers with that one (its ``id`` tells the client the new id).
-    ``articles`` is one page of the story's articles, oldest first (``article_count`` says how many in all)."""
+    ``articles`` is one page of the story's articles, syndicated copies included, oldest first: ``limit`` of
+    them (at most 100) from ``offset`` on; ``next_offset`` asks for the next page (null on the last), and
+    ``article_count`` says how many originals there are in all."""
     story = queries.get_surviving_story(db, story_id)
     if story is None:
         raise HTTPException(status_code=404, detail="no story with that id")
     analysis = story_analysis_for_reader(db, story)
+    rows = queries.story_articles_page(db, story.id, limit + 1, offset)
+    hashtags = views.story_hashtags(db, story.id, analysis)
     return StoryDetail(
         **story_item(story).model_dump(),
-        articles=[story_article(row, story) for row in queries.story_articles_page(db, story.id, limit, offset)],
-        hashtags=[HashtagRef(name=e.name, slug=e.slug, kind=e.kind) for e, _ in queries.story_entities(db, story.id)],
+        articles=[story_article(row, story) for row in rows[:limit]],
+        next_offset=offset + limit if len(rows) > limit else None,
+        hashtags=[HashtagRef(name=t.name, slug=t.slug, kind=t.kind) for t in hashtags],
         analysis=analysis,
         analysis_pending=analysis is None or queries.story_awaits_enrichment(db, story.id),
     )

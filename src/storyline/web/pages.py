@@ -220,7 +220,7 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
         comparison=views.outlet_comparison(
             queries.story_outlet_counts(db, story_id), (payload or {}).get("exclusives", {})
         ),
-        hashtags=queries.story_entities(db, story_id),
+        hashtags=views.story_hashtags(db, story_id, payload),
         comment_counts=counts,
         feeds=alternate_feeds(f"/feeds/story/{story_id}", story.title),
         lang=lang,

@@ -102,6 +102,26 @@ def story_coverage(session: Session, story_id: int, rows: Sequence[Article]) -> 
     return collapse_duplicates(rows, queries.story_copy_outlets(session, story_id, [row.id for row in rows]))
 
 
+STORY_HASHTAGS = 20  # a story page's header and the API name the story's most mentioned hashtags
+
+
+@dataclass(frozen=True)
+class StoryHashtag:
+    name: str
+    slug: str
+    kind: str
+
+
+def story_hashtags(session: Session, story_id: int, analysis: dict | None) -> list[StoryHashtag]:
+    """The story's most mentioned hashtags: its analysis's, merged story-wide over every article when it was
+    analysed (counting them again would read every hashtag of a story of 10,000 articles each view); counted
+    in the database while the story has no analysis yet."""
+    if analysis and analysis.get("hashtags") is not None:
+        return [StoryHashtag(tag["name"], tag["slug"], tag["kind"]) for tag in analysis["hashtags"][:STORY_HASHTAGS]]
+    entities = queries.story_entities(session, story_id, STORY_HASHTAGS)
+    return [StoryHashtag(entity.name, entity.slug, entity.kind) for entity, _ in entities]
+
+
 RELATED_SHOWN = 20  # an article page lists the story's newest coverage, however big the story
 
 
