@@ -4,7 +4,7 @@ The attribute ruler (part of speech and morphology from the tagger's tags, throu
 rule lemmatizer spent about a quarter of the pipeline's time, each token through spaCy's Python: the matcher
 walking every pattern, a lemma looked up anew. Both are functions of a handful of a token's attributes, so each
 answer is remembered by those attributes and a token whose attributes were seen before gets it at once. Tokens
-never seen go through the original component, whose answer is then remembered: the output is the original's,
+never seen go through the original component (the ruler's with just their neighbours), whose answer is then remembered: the output is the original's,
 token for token (``tests/test_spacy_memo.py`` compares them).
 """
 
@@ -103,12 +103,14 @@ class MemoisedAttributeRuler:
         return [(own[i], near[i - 1], near[i + 1]) for i in range(len(rows))]
 
     def __call__(self, doc: "Doc") -> "Doc":
+        if len(self._answers) > MEMO_SIZE:
+            self._answers.clear()
         keys = self._keys(doc)
-        answers = [self._answers.get(key) for key in keys]
-        if any(answer is None for answer in answers):
-            self._remember(doc, keys)
-            return doc
-        for token, (pos, morph, lemma, tag, dep) in zip(doc, answers, strict=True):
+        for index, key in enumerate(keys):
+            if key not in self._answers:
+                self._remember(doc, index, key)
+        for token, key in zip(doc, keys, strict=True):
+            pos, morph, lemma, tag, dep = self._answers[key]
             token.pos = pos
             token.morph = morph
             if lemma:
@@ -119,17 +121,22 @@ class MemoisedAttributeRuler:
                 token.dep = dep
         return doc
 
-    def _remember(self, doc: "Doc", keys: list[tuple]) -> None:
-        """Runs the original ruler over ``doc`` and remembers its answer for each token. A tag or dependency is
-        remembered only where the ruler changed it: elsewhere it is the tagger's or parser's, not the key's."""
-        before = [(token.tag, token.dep) for token in doc]
-        self._ruler(doc)
-        if len(self._answers) > MEMO_SIZE:
-            self._answers.clear()
-        for key, token, (tag, dep) in zip(keys, doc, before, strict=True):
-            changed_tag = token.tag if token.tag != tag else 0
-            changed_dep = token.dep if token.dep != dep else 0
-            self._answers[key] = (token.pos, token.morph, token.lemma, changed_tag, changed_dep)
+    def _remember(self, doc: "Doc", index: int, key: tuple) -> None:
+        """Asks the original ruler about one token, in a copy of it between its neighbours (all that any pattern
+        sees of it), and remembers the answer. A tag or dependency is remembered only where the ruler changed it:
+        elsewhere it is the tagger's or parser's, not the key's."""
+        from spacy.tokens import Doc
+
+        start = max(index - 1, 0)
+        around = doc[start : index + 2]
+        copy = Doc(doc.vocab, words=[t.text for t in around], spaces=[bool(t.whitespace_) for t in around])
+        for copied, token in zip(copy, around, strict=True):
+            copied.tag, copied.dep = token.tag, token.dep
+        token = self._ruler(copy)[index - start]
+        original = doc[index]
+        changed_tag = token.tag if token.tag != original.tag else 0
+        changed_dep = token.dep if token.dep != original.dep else 0
+        self._answers[key] = (token.pos, token.morph, token.lemma, changed_tag, changed_dep)
 
     def pipe(self, docs: Iterable["Doc"], batch_size: int = 128) -> Iterator["Doc"]:
         return (self(doc) for doc in docs)
