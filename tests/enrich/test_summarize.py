@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from storyline import nlp
@@ -203,6 +204,11 @@ def test_reference_labels_recover_glued_reference_sentences(sentences, reference
         ("This would allow months of talks.", True),
         ("'This cannot be a whitewash.'", True),
         ("'We will fight on,' he said.", True),
+        ("A national inquiry will oversee local investigations, she said.", True),
+        ("Already, he said, there have been four incidents.", True),
+        ("In a report, it said there were 32 million connections.", True),
+        ("Mr Blair said he still admired Mr Blunkett.", False),
+        ("Tony Blair has said he will not take part in a debate.", False),
         ("Yvette Cooper declared there will be a national inquiry.", False),
         ("'We will fight on,' Mr Serwotka said.", False),
         ('"We will fight on," said Mark Serwotka.', False),
@@ -216,16 +222,35 @@ def test_leans_on_earlier(sentence, leans):
 
 
 @pytest.mark.parametrize(
-    ("sentences", "expected_first"),
+    "sentences",
     [
-        (["But the talks failed.", "Unions will strike on Monday over pay.", "It is the first strike in years."], 1),
-        (["Unions will strike on Monday over pay.", "He said so.", "Talks failed on Friday."], 0),
+        ["But the talks failed.", "Unions will strike on Monday over pay.", "It is the first strike in years."],
+        ["Unions will strike on Monday over pay.", "He said so.", "Talks failed on Friday."],
+        ["Unions will strike on Monday, they said.", "Pay talks failed on Friday.", "It is the first strike."],
     ],
 )
-def test_article_summary_opens_with_a_sentence_that_stands_alone(sentences, expected_first):
+def test_article_summary_opens_with_a_sentence_that_stands_alone(sentences):
     text = " ".join(sentences)
     article = Article("t", "https://example.org/t", "Unions strike", text, "Example", sentences=sentences)
-    assert summarize.summarize_article(article)[0] == expected_first
+    assert not summarize.leans_on_earlier(sentences[summarize.summarize_article(article)[0]])
+
+
+@pytest.mark.parametrize(
+    ("scores", "opening", "expected"),
+    [
+        ([0.1, 0.9, 0.9, 0.1], None, [1, 2]),  # no constraint: the two likely sentences
+        ([0.1, 0.9, 0.9, 0.1], [0], [0, 1, 2]),  # the lead must open
+        ([0.1, 0.9, 0.9, 0.1], [0, 2], [2]),  # sentence 1 cannot open, 2 can: not forced to take the lead
+        ([0.1, 0.9, 0.9, 0.1], [0, 3], [0, 1, 2]),
+    ],
+)
+def test_select_opens_with_an_allowed_sentence(scores, opening, expected):
+    assert summarize.select(np.array(scores), [20, 20, 20, 20], opening) == expected
+
+
+def test_openers_are_the_first_sentences_that_stand_alone():
+    sentences = ["But no.", "One.", "He did.", "Two.", "Three.", "Four.", "Five."]
+    assert summarize.openers(sentences) == [1, 3, 4, 5][: summarize.OPENERS]
 
 
 def test_seed_summary_leads_with_the_national_inquiry(seed_articles):

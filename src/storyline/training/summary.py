@@ -68,7 +68,9 @@ def train(data_dir: Path, output: Path = summarize.SCORER_PATH) -> dict:
         scorer = fit(train_rows)
         for i in test_rows:
             chosen = summarize.select(
-                summarize.probabilities(scorer, features[i]), [summarize.word_count(s) for s in sentences[i]]
+                summarize.probabilities(scorer, features[i]),
+                [summarize.word_count(s) for s in sentences[i]],
+                summarize.openers(sentences[i]) or None,
             )
             summary = " ".join(sentences[i][j] for j in chosen)
             references.append(items[i].reference or "")
