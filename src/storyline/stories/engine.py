@@ -27,7 +27,7 @@ import numpy as np
 from usearch.index import Index
 
 from storyline.logs import get_logger
-from storyline.nlp import EMBEDDING_DIM, lead_text
+from storyline.nlp import EMBEDDING_DIM, ENTITY_PIPELINES, lead_text
 from storyline.stories import lexical
 from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
@@ -38,6 +38,8 @@ _VERSIONS = count(1)  # story versions, unique in the process (see Story.version
 # The latest members an arrival is compared with one by one (the placement model's ``recent_least``): enough to
 # see that a story has drifted from what the article reports, bounded so a big story costs no more.
 RECENT_MEMBERS = 8
+# The languages whose articles come with the entities their pipelines found (``nlp.ENTITY_PIPELINES``).
+NAMED_LANGUAGES = frozenset({"en", *ENTITY_PIPELINES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,7 @@ class Arrival:
     key: str = ""
     language: str = "en"
     lead: str = ""
+    names_and_numbers: frozenset[str] = frozenset()
 
 
 def nearby(
@@ -289,16 +292,21 @@ class StoryEngine:
         self._advance_clock(item.published)
         return self.candidate_features(self.arrival(item))
 
-    @staticmethod
-    def arrival(item: StoryItem) -> Arrival:
+    def arrival(self, item: StoryItem) -> Arrival:
+        """What placement reads of ``item``; an article in a language no entity pipeline reads names the
+        entities earlier articles named that it spells out (``lexical.known_names``)."""
+        entities = frozenset(item.entities)
+        if not entities and item.language not in NAMED_LANGUAGES:
+            entities = lexical.known_names(item.title, item.text, self._entity_frequencies.counts)
         return Arrival(
             unit(item.embedding),
-            frozenset(item.entities),
+            entities,
             lexical.terms(item.title, item.text),
             item.published,
             item.key,
             item.language,
             lead_text(item.title, item.text),
+            lexical.names_and_numbers(item.title, item.text),
         )
 
     def candidate_features(self, arrival: Arrival) -> list[tuple[int, PairFeatures]]:
@@ -306,7 +314,9 @@ class StoryEngine:
         return [(story_id, self.features(arrival, self._stories[story_id])) for story_id in self._candidates(arrival)]
 
     def features(self, arrival: Arrival, story: Story) -> PairFeatures:
-        terms_share, terms_any = lexical.overlap(arrival.terms, story.terms, story.size, self._term_frequencies)
+        # A story with no member in the article's language shares its names and numbers, not its vocabulary.
+        own_terms = arrival.terms if story.languages.get(arrival.language) else arrival.names_and_numbers
+        terms_share, terms_any = lexical.overlap(own_terms, story.terms, story.size, self._term_frequencies)
         entities_share, entities_any = lexical.overlap(
             arrival.entities, story.entities, story.size, self._entity_frequencies
         )

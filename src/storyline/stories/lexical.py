@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from storyline.enrich.entities import known_alias, slugify
+
 # Letters and digits, with inner apostrophes, dots and hyphens kept ("o'brien", "covid-19", "u.s").
 WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
 # Of the body, after the title: the lead, as much as the embedding reads. The lead carries the event, and the
@@ -27,6 +29,45 @@ def terms(title: str, text: str) -> frozenset[str]:
     number, never a stop word."""
     words = WORD.findall(f"{title} {text[:LEXICAL_CHARS]}".casefold())
     return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in STOP_WORDS)
+
+
+MAX_NAME_WORDS = 4
+
+
+def capitalised_runs(text: str) -> list[list[str]]:
+    """The runs of capitalised words ("Joe Biden", "Weißen Haus"), where a name may be in any language that
+    capitalises names; punctuation ends a run."""
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[^\W_]+(?:[.'’-][^\W_]+)*|[^\w\s]", text):
+        if word[:1].isupper():
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
+def names_and_numbers(title: str, text: str) -> frozenset[str]:
+    """Of ``terms``, those written capitalised or in digits: names and numbers, which most languages write
+    alike ("Biden", "Kaboul" aside), where a translated article shares little else of its vocabulary."""
+    window = f"{title} {text[:LEXICAL_CHARS]}"
+    spelled = {word.casefold() for run in capitalised_runs(window) for word in run}
+    return frozenset(term for term in terms(title, text) if term in spelled or term.isdigit())
+
+
+def known_names(title: str, text: str, known: Mapping[str, int]) -> frozenset[str]:
+    """The entity slugs ``known`` (slug -> how many placed articles name it) that the title and lead spell out:
+    each run of capitalised words and its inner runs of up to ``MAX_NAME_WORDS`` words, read as the alias table
+    names them in English ("Weißen Haus" is the White House) or as written ("Joe Biden"). For articles whose
+    language no entity pipeline reads (German): the names other coverage has already found, nothing new."""
+    found = set()
+    for words in capitalised_runs(f"{title}\n{text[:LEXICAL_CHARS]}"):
+        for size in range(1, min(MAX_NAME_WORDS, len(words)) + 1):
+            for start in range(len(words) - size + 1):
+                name = " ".join(words[start : start + size])
+                slug = slugify(known_alias(name) or name)
+                if known.get(slug, 0) > 0:
+                    found.add(slug)
+    return frozenset(found)
 
 
 class DocumentFrequencies:
