@@ -4,8 +4,8 @@ The attribute ruler (part of speech and morphology from the tagger's tags, throu
 rule lemmatizer spent about a quarter of the pipeline's time, each token through spaCy's Python: the matcher
 walking every pattern, a lemma looked up anew. Both are functions of a handful of a token's attributes, so each
 answer is remembered by those attributes and a token whose attributes were seen before gets it at once. Tokens
-never seen go through the original component (the ruler's with just their neighbours), whose answer is then remembered: the output is the original's,
-token for token (``tests/test_spacy_memo.py`` compares them).
+never seen go through the original component (the ruler's with just their neighbours), whose answer is then
+remembered: the output is the original's, token for token (``tests/test_spacy_memo.py`` compares them).
 """
 
 from __future__ import annotations
