@@ -206,6 +206,12 @@ def articles_with_hashtags(session: Session, article_ids: Sequence[int]) -> list
     return list(session.scalars(query))
 
 
+def load_bodies(session: Session, article_ids: Sequence[int]) -> None:
+    """Reads every column of these articles into the rows the session already holds for them."""
+    query = select(Article).where(Article.id.in_(list(article_ids))).execution_options(populate_existing=True)
+    session.scalars(query).all()
+
+
 def articles_quotes(session: Session, article_ids: Sequence[int]) -> dict[int, list[dict]]:
     """Each article's stored quotes, by article id."""
     query = select(Article.id, Article.quotes).where(Article.id.in_(list(article_ids)))
