@@ -39,6 +39,19 @@ def test_the_product_evaluates_the_fitted_trees_exactly():
     assert np.allclose(ours, theirs, atol=1e-9)
 
 
+def test_probabilities_for_many_rows_match_the_row_by_row_walk():
+    rng = np.random.default_rng(1)
+    model = bundled_model()
+    rows = [
+        PairFeatures(*rng.uniform(0, 1, size=6), timedelta(hours=float(hours)), timedelta(hours=3), int(size), least)
+        for hours, size, least in zip(
+            rng.uniform(0, 48, 200), rng.integers(1, 50, 200), rng.uniform(0, 1, 200), strict=True
+        )
+    ]
+    together = model.probabilities(np.array([row.vector() for row in rows]))
+    assert np.allclose(together, [model.probability(row) for row in rows], atol=1e-12)
+
+
 def test_the_model_survives_its_json_form():
     model = bundled_model()
     again = PlacementModel.from_json(model.to_json())

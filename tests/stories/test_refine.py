@@ -146,8 +146,14 @@ def test_after_a_merge_a_new_article_joins_the_survivor(items, make_items):
         # seed story (4) with three Wimbledon articles forced into it: the bigger part keeps the id
         (["seed", "sport"], "sport"),
         (["sport", "seed"], "sport"),
-        # one coherent story is left whole
+        # the seed story with two Home Office migration articles forced into it: too close for the embedding
+        # split, but the placement model, judging the members two by two and then each group against the
+        # other whole, keeps them apart
+        (["seed", "hotels"], "hotels"),
+        (["seed", "boats"], "boats"),
+        # one coherent story is left whole, and so is the seed story
         (["gox", "gox-more"], None),
+        (["seed"], None),
     ],
 )
 def test_splits_only_clearly_mixed_stories(items, groups, moved):

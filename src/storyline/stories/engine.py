@@ -336,6 +336,64 @@ class StoryEngine:
             ),
         )
 
+    def pairwise(self, members: list[Member]) -> np.ndarray:
+        """The placement model's probability, for each two of ``members`` (one language), that the later one
+        joins a story holding the earlier one alone: a symmetric matrix, ones on the diagonal. The features are
+        the ones placement reads (``features``) with a one-article story. Costs the square of ``members``:
+        callers bound them."""
+        count = len(members)
+        embeddings = np.stack([member.embedding for member in members])
+        cosines = embeddings @ embeddings.T
+        terms_share = _pair_shares([member.terms for member in members], self._term_frequencies)
+        entities_share = _pair_shares([member.entities for member in members], self._entity_frequencies)
+        seconds = np.array([member.published.timestamp() for member in members])
+        lull = np.maximum(seconds[:, None] - seconds[None, :], 0.0)
+        pace = (self.config.time_scale * self.config.pace_prior_gaps / self.config.pace_prior_gaps).total_seconds()
+        columns = [
+            cosines,
+            terms_share,
+            terms_share,
+            entities_share,
+            entities_share,
+            np.repeat(np.array([float(not member.entities) for member in members])[:, None], count, axis=1),
+            np.log1p(lull / 3600),
+            1 - np.exp(-lull / pace),
+            np.zeros((count, count)),
+            cosines,
+        ]
+        probabilities = self.model.probabilities(np.stack(columns, axis=-1).reshape(-1, len(columns)))
+        probabilities = probabilities.reshape(count, count)
+        later = seconds[:, None] > seconds[None, :]
+        later |= (seconds[:, None] == seconds[None, :]) & (np.arange(count)[:, None] > np.arange(count)[None, :])
+        joined = np.where(later, probabilities, probabilities.T)
+        np.fill_diagonal(joined, 1.0)
+        return joined
+
+    def detached(self, members: list[Member]) -> Story:
+        """A story of ``members`` as the engine would keep it, in none of its indexes: to judge an article
+        against a part of a story (``features``) without changing anything."""
+        story = Story(
+            id=-1,
+            total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
+            size=0,
+            first_seen=members[0].published,
+            last_seen=members[0].published,
+            entities=Counter(),
+            members=[],
+            retires_at=members[0].published,
+        )
+        for member in sorted(members, key=lambda member: member.published):
+            story.total += member.embedding
+            story.size += 1
+            story.first_seen = min(story.first_seen, member.published)
+            story.last_seen = max(story.last_seen, member.published)
+            story.members.append(member)
+            story.recent.append(member)
+            story.entities.update(member.entities)
+            story.terms.update(member.terms)
+            story.count_language(member, self.bridge.config.members)
+        return story
+
     def _cosine(self, arrival: Arrival, story: Story) -> float:
         """How alike the article reads to the story: by MiniLM within one language; where the story holds
         members in other languages, a mean weighted by members of MiniLM's cosine to those in the article's
@@ -545,6 +603,20 @@ class StoryEngine:
         for member in story.members:
             if self._story_of_key.get(member.key) == story.id:
                 del self._story_of_key[member.key]
+
+
+def _pair_shares(sets: list[frozenset[str]], frequencies: lexical.DocumentFrequencies) -> np.ndarray:
+    """For each two of ``sets``, the share of the first's idf mass that the second holds (``lexical.overlap``
+    against a one-article story), all at once."""
+    vocabulary = {term: index for index, term in enumerate(set().union(*sets))}
+    incidence = np.zeros((len(sets), len(vocabulary)))
+    for row, terms in enumerate(sets):
+        incidence[row, [vocabulary[term] for term in terms]] = 1.0
+    weights = np.array([frequencies.idf(term) for term in vocabulary]) if vocabulary else np.zeros(0)
+    weighted = incidence * weights
+    total = weighted.sum(axis=1)
+    shared = weighted @ incidence.T
+    return np.divide(shared, total[:, None], out=np.zeros_like(shared), where=total[:, None] > 0)
 
 
 class Dormant:

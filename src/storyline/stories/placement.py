@@ -107,6 +107,23 @@ class PlacementModel:
             logit += node[VALUE]
         return 1 / (1 + math.exp(-max(min(logit, 50.0), -50.0)))
 
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """``probability`` for each row of ``vectors`` (rows as ``PairFeatures.vector`` makes them), all at once:
+        each tree is walked level by level for every row together."""
+        vectors = np.asarray(vectors, dtype=np.float64).reshape(-1, len(FEATURES))
+        rows = np.arange(len(vectors))
+        logits = np.full(len(vectors), self.baseline)
+        for nodes in self.trees:
+            node = np.zeros(len(vectors), dtype=np.intp)
+            inner = ~nodes[node, LEAF].astype(bool)
+            while inner.any():
+                left = vectors[rows, nodes[node, FEATURE].astype(np.intp)] <= nodes[node, THRESHOLD]
+                child = np.where(left, nodes[node, LEFT], nodes[node, RIGHT]).astype(np.intp)
+                node = np.where(inner, child, node)
+                inner = ~nodes[node, LEAF].astype(bool)
+            logits += nodes[node, VALUE]
+        return 1 / (1 + np.exp(-np.clip(logits, -50.0, 50.0)))
+
     def to_json(self) -> dict:
         return {
             "features": list(FEATURES),

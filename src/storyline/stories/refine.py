@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from storyline.stories.engine import Story, StoryEngine
+from storyline.stories.engine import Arrival, Member, Story, StoryEngine
 
 TITLE_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 TWO_MEANS_ROUNDS = 20
@@ -61,6 +61,21 @@ class RefineConfig:
     split_min_side: int = 3
     split_min_share: float = 0.25
     split_max_cosine: float = 0.3
+    # Split by the placement model, for mixed stories whose parts read too alike for the split above: among a
+    # story's latest ``model_split_sample`` members (one language), the model's probability that each later
+    # member would join a story of the earlier one alone; average linkage over it, stopped at
+    # ``model_split_link``, leaves groups, and those of ``model_split_min_side`` members or more that hold
+    # together at ``model_split_cohesion`` on average are candidates. They become stories of their own only if
+    # each member, judged against the other groups whole as the engine would judge it against a story, would
+    # not join them: their mean probability stays below ``model_split_other``. The pairs alone split big
+    # genuine UCI stories (their headlines vary); the whole-group test keeps them, while the AllSides stories
+    # it splits were mixed (README).
+    model_split: bool = True
+    model_split_sample: int = 64
+    model_split_link: float = 0.5
+    model_split_min_side: int = 2
+    model_split_cohesion: float = 0.5
+    model_split_other: float = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +213,81 @@ def proposed_split(story: Story, config: RefineConfig) -> frozenset[str] | None:
     return frozenset(member.key for member, side in zip(story.members, sides, strict=True) if side == smaller)
 
 
+def average_linkage(affinity: np.ndarray, stop: float) -> list[list[int]]:
+    """Groups of row indices: average-linkage agglomeration of ``affinity`` (symmetric), merging while the two
+    closest groups' mean affinity is at least ``stop``."""
+    groups = [[index] for index in range(len(affinity))]
+    sums = np.array(affinity, dtype=np.float64)
+    np.fill_diagonal(sums, 0.0)
+    sizes = np.ones(len(groups))
+    while len(groups) > 1:
+        links = sums / np.outer(sizes, sizes)
+        np.fill_diagonal(links, -np.inf)
+        first, second = np.unravel_index(int(np.argmax(links)), links.shape)
+        if links[first, second] < stop:
+            break
+        first, second = min(first, second), max(first, second)
+        sums[first] += sums[second]
+        sums[:, first] += sums[:, second]
+        sums[first, first] = 0.0
+        sizes[first] += sizes[second]
+        sums = np.delete(np.delete(sums, second, axis=0), second, axis=1)
+        sizes = np.delete(sizes, second)
+        groups[first] += groups.pop(second)
+    return groups
+
+
+def model_groups(story: Story, engine: StoryEngine, config: RefineConfig) -> list[frozenset[str]]:
+    """Keys of the groups to move out of ``story`` into stories of their own, by the placement model's
+    judgement of its latest members two by two (``RefineConfig.model_split*``); empty when it holds together."""
+    sample = story.members[-config.model_split_sample :]
+    if len(sample) < 2 * config.model_split_min_side or len(story.languages) > 1:
+        return []
+    affinity = engine.pairwise(sample)
+    groups = average_linkage(affinity, config.model_split_link)
+    big = [
+        group
+        for group in groups
+        if len(group) >= config.model_split_min_side
+        and affinity[np.ix_(group, group)].sum() - len(group)
+        >= config.model_split_cohesion * len(group) * (len(group) - 1)
+    ]
+    if len(big) < 2:
+        return []
+    # Every other member goes with the group it is likeliest to belong to; members older than the sample stay.
+    sides = {index: number for number, group in enumerate(big) for index in group}
+    for index in range(len(sample)):
+        if index not in sides:
+            sides[index] = int(np.argmax([affinity[index, group].mean() for group in big]))
+    counts = np.bincount(list(sides.values()), minlength=len(big))
+    # The biggest group keeps the story (and its older members); on a tie, the one holding its opening.
+    opening = story.opening().key
+    held = next((sides[index] for index, member in enumerate(sample) if member.key == opening), 0)
+    keep = max(range(len(big)), key=lambda number: (counts[number], number == held))
+    # The groups must also hold apart as stories: each member, judged by the model against the other groups
+    # whole, would on average not join them.
+    parts = [[sample[index] for index, side in sides.items() if side == number] for number in range(len(big))]
+    stories = [engine.detached(part) for part in parts]
+    others = [
+        max(
+            engine.model.probability(engine.features(as_arrival(member), story))
+            for other, story in enumerate(stories)
+            if other != number
+        )
+        for number, part in enumerate(parts)
+        for member in part
+    ]
+    if float(np.mean(others)) >= config.model_split_other:
+        return []
+    return [frozenset(member.key for member in part) for number, part in enumerate(parts) if number != keep]
+
+
+def as_arrival(member: Member) -> Arrival:
+    return Arrival(
+        member.embedding, member.entities, member.terms, member.published, member.key, member.language, member.lead
+    )
+
+
 @dataclass(slots=True)
 class Verdicts:
     """The "no" answers of earlier passes, by story version: stories no split divides, and pairs of stories
@@ -227,14 +317,16 @@ def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Ve
         if verdicts.unsplit.get(story.id) == story.version:
             continue
         moved = proposed_split(story, config)
-        if moved is None:
+        parts = [moved] if moved is not None else (model_groups(story, engine, config) if config.model_split else [])
+        if not parts:
             verdicts.unsplit[story.id] = story.version
             continue
-        new_story = engine.split(story.id, set(moved))
-        opening = new_story.opening()
-        result.splits.append(
-            Split(story.id, new_story.id, moved, opening.title, new_story.first_seen, new_story.last_seen)
-        )
+        for part in parts:
+            new_story = engine.split(story.id, set(part))
+            opening = new_story.opening()
+            result.splits.append(
+                Split(story.id, new_story.id, part, opening.title, new_story.first_seen, new_story.last_seen)
+            )
     for story in engine.stories():
         if engine.story(story.id) is None:
             continue  # absorbed earlier in this pass
