@@ -172,6 +172,17 @@ def test_splits_only_clearly_mixed_stories(items, groups, moved):
     assert engine.next_story_id == 7
 
 
+def test_no_model_split_that_the_merge_pass_would_undo(items):
+    """With a merge rule that takes any two stories, splitting the hotels off the seed story would be merged
+    back in the same pass, and again at every pass after, each time under a new id."""
+    engine = engine_with([items["seed"] + items["hotels"]], first_id=5)
+    refinement = refine(
+        engine, RefineConfig(merge_cosine=-1.0, merge_title_overlap=0.0, merge_max_gap=timedelta(days=365))
+    )
+    assert refinement.splits == [] and refinement.merges == []
+    assert engine.story(5).size == len(items["seed"]) + len(items["hotels"])
+
+
 def two_groups(sizes: tuple[int, int], cosine: float) -> list[StoryItem]:
     """Members in two tight groups whose means have the given cosine; each member is nudged along a
     dimension of its own so no two are identical."""

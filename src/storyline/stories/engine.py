@@ -348,7 +348,7 @@ class StoryEngine:
         entities_share = _pair_shares([member.entities for member in members], self._entity_frequencies)
         seconds = np.array([member.published.timestamp() for member in members])
         lull = np.maximum(seconds[:, None] - seconds[None, :], 0.0)
-        pace = (self.config.time_scale * self.config.pace_prior_gaps / self.config.pace_prior_gaps).total_seconds()
+        pace = self.config.time_scale.total_seconds()  # ``Story.pace`` of a one-article story: the prior alone
         columns = [
             cosines,
             terms_share,

@@ -268,6 +268,9 @@ def model_groups(story: Story, engine: StoryEngine, config: RefineConfig) -> lis
     # whole, would on average not join them.
     parts = [[sample[index] for index, side in sides.items() if side == number] for number in range(len(big))]
     stories = [engine.detached(part) for part in parts]
+    # A split the merge pass would undo at once would only churn story ids, pass after pass.
+    if any(should_merge(stories[keep], stories[number], config) for number in range(len(parts)) if number != keep):
+        return []
     others = [
         max(
             engine.model.probability(engine.features(as_arrival(member), story))
