@@ -143,6 +143,32 @@ class Story:
     version: int = 0
     recent: deque[Member] = field(default_factory=lambda: deque(maxlen=RECENT_MEMBERS))  # the latest to join
 
+    @classmethod
+    def starting(cls, story_id: int, published: datetime) -> Story:
+        """A story with no member yet, opening at ``published``."""
+        return cls(
+            id=story_id,
+            total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
+            size=0,
+            first_seen=published,
+            last_seen=published,
+            entities=Counter(),
+            members=[],
+            retires_at=published,
+        )
+
+    def add(self, member: Member, recent_by_language: int) -> None:
+        """Counts ``member`` in: its embedding, its time, the names and words it uses, its language."""
+        self.total += member.embedding
+        self.size += 1
+        self.first_seen = min(self.first_seen, member.published)
+        self.last_seen = max(self.last_seen, member.published)
+        self.members.append(member)
+        self.recent.append(member)
+        self.entities.update(member.entities)
+        self.terms.update(member.terms)
+        self.count_language(member, recent_by_language)
+
     def salient_entities(self, share: float = 0.5) -> set[str]:
         """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
         article mentions in passing."""
@@ -372,26 +398,10 @@ class StoryEngine:
     def detached(self, members: list[Member]) -> Story:
         """A story of ``members`` as the engine would keep it, in none of its indexes: to judge an article
         against a part of a story (``features``) without changing anything."""
-        story = Story(
-            id=-1,
-            total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
-            size=0,
-            first_seen=members[0].published,
-            last_seen=members[0].published,
-            entities=Counter(),
-            members=[],
-            retires_at=members[0].published,
-        )
-        for member in sorted(members, key=lambda member: member.published):
-            story.total += member.embedding
-            story.size += 1
-            story.first_seen = min(story.first_seen, member.published)
-            story.last_seen = max(story.last_seen, member.published)
-            story.members.append(member)
-            story.recent.append(member)
-            story.entities.update(member.entities)
-            story.terms.update(member.terms)
-            story.count_language(member, self.bridge.config.members)
+        ordered = sorted(members, key=lambda member: member.published)
+        story = Story.starting(-1, ordered[0].published)
+        for member in ordered:
+            story.add(member, self.bridge.config.members)
         return story
 
     def _cosine(self, arrival: Arrival, story: Story) -> float:
@@ -541,29 +551,11 @@ class StoryEngine:
     def _join(self, story_id: int, member: Member) -> None:
         story = self._stories.get(story_id)
         if story is None:
-            story = Story(
-                id=story_id,
-                total=np.zeros(EMBEDDING_DIM, dtype=np.float32),
-                size=0,
-                first_seen=member.published,
-                last_seen=member.published,
-                entities=Counter(),
-                members=[],
-                retires_at=member.published,
-            )
-            self._stories[story_id] = story
+            story = self._stories[story_id] = Story.starting(story_id, member.published)
         else:
             self._index.remove(story_id)
-        story.total += member.embedding
-        story.size += 1
-        story.first_seen = min(story.first_seen, member.published)
-        story.last_seen = max(story.last_seen, member.published)
+        story.add(member, self.bridge.config.members)
         story.retires_at = story.last_seen + story.lifetime(self.config)
-        story.members.append(member)
-        story.recent.append(member)
-        story.entities.update(member.entities)
-        story.terms.update(member.terms)
-        story.count_language(member, self.bridge.config.members)
         story.version = next(_VERSIONS)
         self._index.add(story_id, story.centroid())
         for slug in member.entities:
@@ -609,9 +601,7 @@ def _pair_shares(sets: list[frozenset[str]], frequencies: lexical.DocumentFreque
     """For each two of ``sets``, the share of the first's idf mass that the second holds (``lexical.overlap``
     against a one-article story), all at once."""
     vocabulary = {term: index for index, term in enumerate(set().union(*sets))}
-    incidence = np.zeros((len(sets), len(vocabulary)))
-    for row, terms in enumerate(sets):
-        incidence[row, [vocabulary[term] for term in terms]] = 1.0
+    incidence = lexical.incidence(sets, vocabulary)
     weights = np.array([frequencies.idf(term) for term in vocabulary]) if vocabulary else np.zeros(0)
     weighted = incidence * weights
     total = weighted.sum(axis=1)

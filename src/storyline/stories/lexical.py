@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from storyline.enrich.entities import known_alias, slugify
@@ -110,3 +111,12 @@ def rarest_shared(document: frozenset[str], story: Mapping[str, int], frequencie
     """The ``count`` rarest terms the document shares with the story, rarest first: why the two belong together."""
     shared = [term for term in document if story.get(term)]
     return sorted(shared, key=lambda term: (-frequencies.idf(term), term))[:count]
+
+
+def incidence(sets: Sequence[frozenset[str]], vocabulary: Mapping[str, int]) -> np.ndarray:
+    """A row for each set, a column for each word of ``vocabulary``: 1 where the set holds the word. Comparing
+    many sets at once as matrix products keeps pairwise comparisons out of Python loops."""
+    matrix = np.zeros((len(sets), len(vocabulary)), dtype=np.float64)
+    for row, words in enumerate(sets):
+        matrix[row, [vocabulary[word] for word in words]] = 1.0
+    return matrix

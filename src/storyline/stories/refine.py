@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from storyline.stories import lexical
 from storyline.stories.engine import Arrival, Member, Story, StoryEngine
 
 TITLE_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -139,7 +140,7 @@ def title_overlap(a: Story, b: Story) -> float:
     left_words = [title_words(member.title) for member in left_members]
     right_words = [title_words(member.title) for member in right_members]
     vocabulary = {word: index for index, word in enumerate(set().union(*left_words, *right_words))}
-    left, right = _incidence(left_words, vocabulary), _incidence(right_words, vocabulary)
+    left, right = lexical.incidence(left_words, vocabulary), lexical.incidence(right_words, vocabulary)
     shared = left @ right.T
     union = left.sum(axis=1)[:, None] + right.sum(axis=1)[None, :] - shared
     scores = np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
@@ -148,13 +149,6 @@ def title_overlap(a: Story, b: Story) -> float:
         np.array([member.source for member in right_members], dtype=object),
     )
     return float(scores[other_outlet].max(initial=0.0))
-
-
-def _incidence(headlines: list[frozenset[str]], vocabulary: dict[str, int]) -> np.ndarray:
-    matrix = np.zeros((len(headlines), len(vocabulary)), dtype=np.float64)
-    for row, words in enumerate(headlines):
-        matrix[row, [vocabulary[word] for word in words]] = 1.0
-    return matrix
 
 
 def lull_between(a: Story, b: Story) -> timedelta:
