@@ -306,9 +306,12 @@ def test_a_mixed_story_weighs_each_language_by_its_members():
     french = replace(subject_item("french", SUBJECT_START + timedelta(hours=1), 1.0, french_title), language="fr")
     assert engine.add(french).story_id == story
     arrival = engine.arrival(subject_item("late", SUBJECT_START + timedelta(hours=2), 0.8, FOLLOW_UP_TITLE))
-    cosine = engine.features(arrival, engine.story(story)).cosine
+    features = engine.features(arrival, engine.story(story))
     bridged = BridgeConfig().scale * 1.0 + BridgeConfig().offset
-    assert cosine == pytest.approx((2 * 0.8 + bridged) / 3, abs=1e-5)
+    assert features.cosine == pytest.approx((2 * 0.8 + bridged) / 3, abs=1e-5)
+    assert features.foreign_share == pytest.approx(1 / 3)  # the placement model reads how much was bridged
+    french_arrival = engine.arrival(replace(subject_item("late-fr", SUBJECT_START + timedelta(hours=2)), language="fr"))
+    assert engine.features(french_arrival, engine.story(story)).foreign_share == pytest.approx(2 / 3)
 
 
 @pytest.mark.parametrize(

@@ -360,6 +360,7 @@ class StoryEngine:
                 (float(np.dot(arrival.embedding, m.embedding)) for m in story.recent if m.language == arrival.language),
                 default=None,
             ),
+            foreign_share=1 - story.languages.get(arrival.language, 0) / story.size,
         )
 
     def pairwise(self, members: list[Member]) -> np.ndarray:
@@ -386,6 +387,7 @@ class StoryEngine:
             1 - np.exp(-lull / pace),
             np.zeros((count, count)),
             cosines,
+            np.zeros((count, count)),  # one language
         ]
         probabilities = self.model.probabilities(np.stack(columns, axis=-1).reshape(-1, len(columns)))
         probabilities = probabilities.reshape(count, count)

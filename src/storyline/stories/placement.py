@@ -5,7 +5,10 @@ to the story's mean, the rare words and the named entities they share (``lexical
 been quiet, in hours and in the story's own pace, its size, and the article's lowest cosine to the story's
 latest members (``engine.RECENT_MEMBERS``): a story that has drifted or gathered two events keeps a broad mean
 that many articles come close to, while an article of its event reads like each of its latest reports.
-Bounded to the latest few, it costs the same in a story of 10,000 articles. The outlet is left out on purpose:
+Bounded to the latest few, it costs the same in a story of 10,000 articles. Across languages the cosine comes
+from the multilingual bridge (``bridge``) and the shared words are the names and numbers a translation keeps, so
+the share of the story in other languages than the article's is a feature too: the trees learn, from the
+translated development set, how much each signal is worth there. The outlet is left out on purpose:
 each outlet covers an AllSides story once, so a model would learn that an outlet's second article is another
 story, while real outlets file follow-ups and live updates.
 
@@ -45,6 +48,7 @@ FEATURES = (
     "lull_paces",  # 1 - exp(-lull / the story's pace): a lull is long or short for this story
     "log_size",  # log(number of members)
     "recent_least",  # the article's lowest cosine to the story's latest members in its language
+    "foreign_share",  # share of the story's members in other languages than the article's
 )
 
 
@@ -61,6 +65,9 @@ class PairFeatures:
     size: int
     # None when no latest member is in the article's language: the cosine to the story stands in.
     recent_least: float | None = None
+    # Across languages the cosine comes from the bridge and the shared words are names and numbers only, which
+    # say less than the same signals within one language: the trees read how much of the story that concerns.
+    foreign_share: float = 0.0
 
     def vector(self) -> np.ndarray:
         hours = max(self.lull.total_seconds(), 0.0) / 3600
@@ -77,6 +84,7 @@ class PairFeatures:
                 paces,
                 math.log(max(self.size, 1)),
                 self.cosine if self.recent_least is None else self.recent_least,
+                self.foreign_share,
             ],
             dtype=np.float64,
         )
