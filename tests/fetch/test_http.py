@@ -154,11 +154,23 @@ def test_gzip_bomb_stops_at_the_cap_without_expanding_in_memory(public_server, m
     assert peak < 20 * MB
 
 
-def test_body_trickle_stops_at_the_total_deadline(public_server, make_fetcher):
+def _open_body(request):
+    request.send_response(200)
+    request.send_header("Content-Length", "1000")
+    request.end_headers()
+
+
+def _open_headers(request):
+    request.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+
+
+@pytest.mark.parametrize("opening", [_open_body, _open_headers], ids=["body", "headers"])
+def test_a_trickle_stops_at_the_total_deadline(public_server, make_fetcher, opening):
+    """A server sending a byte every 50 ms, in the body or still in the headers, never resets a read timeout
+    long enough to hold the fetch past its total deadline."""
+
     def trickle(request):
-        request.send_response(200)
-        request.send_header("Content-Length", "1000")
-        request.end_headers()
+        opening(request)
         for _ in range(1000):
             request.wfile.write(b"x")
             request.wfile.flush()
@@ -167,21 +179,6 @@ def test_body_trickle_stops_at_the_total_deadline(public_server, make_fetcher):
     public_server.handlers["/slow"] = trickle
     started = time.monotonic()
     with pytest.raises(FetchError, match="no complete answer within 1 s"):
-        make_fetcher(fetch_timeout_s=1.0).fetch(public_server.url("/slow"))
-    assert time.monotonic() - started < 2.5
-
-
-def test_header_trickle_stops_at_the_total_deadline(public_server, make_fetcher):
-    def trickle(request):
-        request.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-        for _ in range(1000):
-            request.wfile.write(b"x")
-            request.wfile.flush()
-            time.sleep(0.05)
-
-    public_server.handlers["/slow"] = trickle
-    started = time.monotonic()
-    with pytest.raises(FetchError, match="no complete answer"):
         make_fetcher(fetch_timeout_s=1.0).fetch(public_server.url("/slow"))
     assert time.monotonic() - started < 2.5
 
