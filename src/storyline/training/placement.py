@@ -10,9 +10,8 @@ of pairs (the UCI set alone has more pairs than the others together), and the tr
 
 Two cross-validated scores are printed: pair AUC from folds that keep each gold story's pairs together, and
 B-cubed F1 end to end, where the gold stories are cut in two halves by a hash of their id (a story falls in the
-same half in every set that holds it), a model is fitted on
-one half's pairs and the whole set replayed, and the other half's articles are scored, for the join threshold
-and others around it.
+same half in every set that holds it), a model is fitted on one half's pairs and the whole set replayed, and
+the other half's articles are scored, for the join threshold and others around it.
 """
 
 from __future__ import annotations
@@ -206,13 +205,14 @@ def pair_scores(data: Pairs) -> dict:
     }
 
 
-def story_half(group: str) -> int:
-    return zlib.crc32(group.encode("utf-8")) % 2
+def story_half(story: str) -> int:
+    """The cross-validation half of a gold story, the same in every set that holds it."""
+    return zlib.crc32(story.encode("utf-8")) % 2
 
 
 def held_out_f1(sets: Sequence[LabelledSet], data: Pairs, bridge: Bridge) -> dict[float, dict[str, float]]:
     """For each threshold, each set's B-cubed F1 over the articles of the gold stories a model did not see."""
-    halves = np.array([story_half(group) for group in data.groups])
+    halves = np.array([story_half(story) for story in data.groups])
     models = {
         half: fit(data.features[halves != half], data.labels[halves != half], data.weights[halves != half])
         for half in (0, 1)
