@@ -482,6 +482,9 @@ def eval_clustering(
     squeeze: Annotated[
         float, typer.Option(min=1.0, help="Move the stories' start times this many times closer together.")
     ] = 1.0,
+    dates_only: Annotated[
+        bool, typer.Option("--dates-only", help="Stamp every article at midnight of its day, as date-only sources do.")
+    ] = False,
 ) -> None:
     """Replay a labelled headline set through the online story engine; print B-cubed scores."""
     from storyline.evals import clustering
@@ -497,6 +500,7 @@ def eval_clustering(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             refine=RefineConfig() if refine else None,
             squeeze=squeeze,
+            dates_only=dates_only,
         )
     print(json.dumps(scores, indent=2))
 

@@ -127,3 +127,21 @@ def test_throughput_times_each_fifth_of_the_replay_apart(tmp_path):
     assert [segment["rows"] for segment in segments] == [4, 4, 4, 4, 4, 3]
     total = sum(segment["place_s"] + segment["refine_s"] for segment in segments)
     assert result["seconds"] == pytest.approx(total, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        ("2021-05-11T09:44:00+00:00", "2021-05-11T00:00:00+00:00"),
+        # the day is the UTC day: 23:30 in New York is the next morning in London
+        ("2021-05-11T23:30:00-04:00", "2021-05-12T00:00:00+00:00"),
+        # a time the import would refuse stays as it is, for the import to refuse
+        ("yesterday", "yesterday"),
+    ],
+)
+def test_dates_only_stamps_each_line_at_midnight_of_its_day(tmp_path, published, expected):
+    path = tmp_path / "labelled.jsonl"
+    path.write_text(json.dumps({"id": "a", "story": "s", "title": "t", "published": published}) + "\n", "utf-8")
+    lines, gold = clustering.read_labelled_jsonl(path, dates_only=True)
+    assert json.loads(lines[0])["published"] == expected and gold == {"a": "s"}
+    assert json.loads(clustering.read_labelled_jsonl(path)[0][0])["published"] == published

@@ -68,6 +68,16 @@ def test_neighbouring_subjects_stay_out_of_the_seed_story(seed_items, neighbour_
     assert intruders == []
 
 
+def test_articles_stamped_alike_are_grouped_by_what_they_say(seed_items, neighbour_items):
+    """A feed that stamps every entry with one time, or a sitemap that gives dates only, says nothing about
+    which event each entry reports: stamped alike, the eleven neighbouring events stay eleven stories and the
+    seed's four articles still make one (before the lull had a resolution, each set made a single story)."""
+    moment = seed_items[0].published
+    for items, stories in ((neighbour_items, len(neighbour_items)), (seed_items, 1)):
+        placed = place_as_the_writer_does(StoryEngine(), [replace(item, published=moment) for item in items])
+        assert len(set(placed.values())) == stories
+
+
 def test_first_article_starts_a_new_story_and_the_next_joins_it(seed_items):
     engine = StoryEngine(next_story_id=40)
     ordered = sorted(seed_items, key=lambda item: item.published)

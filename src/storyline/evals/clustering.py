@@ -13,6 +13,9 @@ Scores are B-cubed precision, recall and F1 (Bagga and Baldwin, 1998).
 their offsets from its start). Every development story is a burst about a minute long, far from the next, so
 timing alone separates them; squeezed, the stories overlap in time and the score leans on content. This is
 the one place gold labels touch the input, and only the timestamps.
+
+``dates_only`` stamps every row at midnight of its day (UTC), as a sitemap or a feed that gives dates only
+does: then time cannot separate the events of one day at all, and the score is what content alone achieves.
 """
 
 from __future__ import annotations
@@ -93,6 +96,11 @@ def _headline(record: dict[str, str], line: int) -> LabelledHeadline:
         story=record["STORY"],
         published=published,
     )
+
+
+def midnight(moment: datetime) -> datetime:
+    """``moment`` as a source that gives dates only stamps it: midnight of its day, UTC."""
+    return datetime.combine(moment.astimezone(timezone.utc).date(), datetime.min.time(), tzinfo=timezone.utc)
 
 
 def squeeze_story_starts(rows: Sequence[LabelledHeadline], factor: float) -> list[LabelledHeadline]:
@@ -197,15 +205,19 @@ def run(
     progress: Progress | None = None,
     refine: RefineConfig | None = None,
     squeeze: float = 1.0,
+    dates_only: bool = False,
 ) -> dict:
     """Clusters the rows online, writes ``{"id", "story"}`` JSON lines to ``predictions``, returns scores."""
     if fmt == "jsonl":
-        return run_import(path, predictions, limit)
+        return run_import(path, predictions, limit, dates_only)
     if fmt != "uci":
         raise InputError(f"unknown format {fmt!r}; known: uci, jsonl", subject=str(path))
     report = progress or _noop
     started = time.perf_counter()
-    prepared = prepare(squeeze_story_starts(read_uci(path, limit), squeeze), report)
+    rows = squeeze_story_starts(read_uci(path, limit), squeeze)
+    if dates_only:
+        rows = [replace(row, published=midnight(row.published)) for row in rows]
+    prepared = prepare(rows, report)
     placing = time.perf_counter()
     clustered = cluster(prepared, refine, report)
     placed = time.perf_counter()
@@ -222,6 +234,7 @@ def run(
         "predicted_stories": len(set(clustered.predicted.values())),
         "refinement": refinement,
         "squeeze": squeeze,
+        "dates_only": dates_only,
         "rows": total,
         "seconds": round(seconds, 2),
         "rows_per_s": round(total / seconds, 1) if seconds else None,
@@ -229,10 +242,13 @@ def run(
     }
 
 
-def read_labelled_jsonl(path: Path, limit: int | None = None) -> tuple[list[str], dict[str, str]]:
+def read_labelled_jsonl(
+    path: Path, limit: int | None = None, dates_only: bool = False
+) -> tuple[list[str], dict[str, str]]:
     """The file's lines as ``storyline import`` reads them, without their gold ``story``, and each line's id
-    (its ``id`` field, else its line number) -> gold story. Lines that are not JSON objects pass through, for
-    the import to reject as it would."""
+    (its ``id`` field, else its line number) -> gold story; with ``dates_only`` each ``published`` moved to
+    its day's midnight. Lines that are not JSON objects pass through, for the import to reject as it would,
+    and so do times that do not parse."""
     lines: list[str] = []
     gold: dict[str, str] = {}
     try:
@@ -247,13 +263,22 @@ def read_labelled_jsonl(path: Path, limit: int | None = None) -> tuple[list[str]
                     raise InputError(f"line {number}: no gold 'story' field", subject=str(path))
                 record.setdefault("id", str(number))
                 gold[str(record["id"])] = str(record.pop("story"))
+                if dates_only:
+                    record["published"] = _midnight_text(record.get("published"))
                 lines.append(json.dumps(record))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read the labelled file: {exc}", subject=str(path)) from exc
     return lines, gold
 
 
-def run_import(path: Path, predictions: Path, limit: int | None = None) -> dict:
+def _midnight_text(published: object) -> object:
+    try:
+        return midnight(datetime.fromisoformat(str(published))).isoformat()
+    except ValueError:
+        return published
+
+
+def run_import(path: Path, predictions: Path, limit: int | None = None, dates_only: bool = False) -> dict:
     """Scores the stories ``storyline import`` makes of a labelled JSON Lines file: the lines, less their gold
     ``story``, are imported by the command's own code into a fresh SQLite database (extraction, analysis,
     placement, dedupe and the writer's refinement, batch by batch), and each line's predicted story is the one
@@ -266,7 +291,7 @@ def run_import(path: Path, predictions: Path, limit: int | None = None) -> dict:
     from storyline.runtime import Runtime
     from storyline.store import queries, transaction
 
-    lines, gold = read_labelled_jsonl(path, limit)
+    lines, gold = read_labelled_jsonl(path, limit, dates_only)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="storyline-eval-") as folder:
         source = Path(folder) / "import.jsonl"
@@ -291,6 +316,7 @@ def run_import(path: Path, predictions: Path, limit: int | None = None) -> dict:
         "rows": len(gold),
         "stored": len(stored),
         "refused": refused,
+        "dates_only": dates_only,
         "seconds": round(seconds, 2),
         "rows_per_s": round(len(gold) / seconds, 1) if seconds else None,
     }

@@ -31,7 +31,7 @@ from storyline.nlp import EMBEDDING_DIM, ENTITY_PIPELINES, lead_text
 from storyline.stories import lexical
 from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
-from storyline.stories.placement import PairFeatures, PlacementModel, bundled_model
+from storyline.stories.placement import LULL_RESOLUTION, PairFeatures, PlacementModel, bundled_model
 
 log = get_logger("stories")
 _VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
@@ -374,7 +374,7 @@ class StoryEngine:
         terms_share = _pair_shares([member.terms for member in members], self._term_frequencies)
         entities_share = _pair_shares([member.entities for member in members], self._entity_frequencies)
         seconds = np.array([member.published.timestamp() for member in members])
-        lull = np.maximum(seconds[:, None] - seconds[None, :], 0.0)
+        lull = np.maximum(np.abs(seconds[:, None] - seconds[None, :]), LULL_RESOLUTION.total_seconds())
         pace = self.config.time_scale.total_seconds()  # ``Story.pace`` of a one-article story: the prior alone
         columns = [
             cosines,

@@ -36,6 +36,12 @@ import numpy as np
 from storyline.errors import ConfigError
 
 MODEL_PATH = Path(__file__).parent / "models" / "placement.json"
+# Lulls shorter than this read as this long. Closer timestamps say nothing about the event: a feed stamps all
+# its entries with one time, a sitemap gives dates only, a busy aggregator sees an unrelated article every few
+# seconds. Only in the UCI headlines, stamped when the aggregator crawled a story's cluster, do a story's
+# articles arrive within a second of each other; unfloored, the trees learned that as proof of one story
+# (three unrelated articles stamped alike joined one story, whatever they said).
+LULL_RESOLUTION = timedelta(minutes=10)
 
 FEATURES = (
     "cosine",  # the article's embedding against the story's mean
@@ -70,8 +76,9 @@ class PairFeatures:
     foreign_share: float = 0.0
 
     def vector(self) -> np.ndarray:
-        hours = max(self.lull.total_seconds(), 0.0) / 3600
-        paces = 1 - math.exp(-abs(self.lull) / self.pace) if self.pace > timedelta(0) else 1.0
+        hours = max(self.lull, LULL_RESOLUTION).total_seconds() / 3600
+        # a story's pace is no finer than its timestamps either
+        paces = 1 - math.exp(-max(abs(self.lull), LULL_RESOLUTION) / max(self.pace, LULL_RESOLUTION))
         return np.array(
             [
                 self.cosine,
