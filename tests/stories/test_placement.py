@@ -14,7 +14,16 @@ from storyline.nlp import EMBEDDING_DIM
 from storyline.stories import lexical
 from storyline.stories.bridge import Bridge
 from storyline.stories.engine import StoryItem
-from storyline.stories.placement import FEATURES, MONOTONE, PairFeatures, PlacementModel, bundled_model
+from storyline.stories.placement import (
+    FEATURES,
+    LULL_RESOLUTION,
+    MONOTONE,
+    UNKNOWN_LULLS,
+    PairFeatures,
+    PlacementModel,
+    bundled_model,
+    dates_only,
+)
 from storyline.training.placement import LabelledSet, fit_trees, model_from_trees, pairs
 
 TYPICAL = PairFeatures(
@@ -89,6 +98,39 @@ def test_the_bundled_model_is_monotone(field, values):
         "lull_hours": -1,
         "log_size": 1,
     }
+
+
+def test_a_lull_shorter_than_the_resolution_reads_as_the_resolution():
+    """Stamps closer than ten minutes say nothing about the event: a lull of none, a second or a minute is
+    judged as a lull of ten minutes, in hours and in the story's pace alike, however fast the story."""
+    quick = replace(TYPICAL, pace=timedelta(seconds=30))
+    vectors = [replace(quick, lull=lull).vector() for lull in (timedelta(0), timedelta(seconds=1), LULL_RESOLUTION)]
+    assert all(np.array_equal(vector, vectors[-1]) for vector in vectors)
+    assert not np.array_equal(replace(quick, lull=2 * LULL_RESOLUTION).vector(), vectors[-1])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "unknown"),
+    [
+        (datetime(2021, 5, 11, tzinfo=timezone.utc), datetime(2021, 5, 11, tzinfo=timezone.utc), True),
+        # the same minute is a real coincidence: two outlets publishing together
+        (datetime(2021, 5, 11, 17, 42, tzinfo=timezone.utc), datetime(2021, 5, 11, 17, 42, tzinfo=timezone.utc), False),
+        (datetime(2021, 5, 11, tzinfo=timezone.utc), datetime(2021, 5, 10, tzinfo=timezone.utc), False),
+    ],
+)
+def test_only_the_same_midnight_reads_as_a_date_without_a_time(first, second, unknown):
+    assert dates_only(first, second) is unknown
+
+
+def test_a_pair_of_dates_without_times_is_judged_over_the_lulls_it_may_have_had():
+    model = bundled_model()
+    dated = replace(TYPICAL, lull=timedelta(0), lull_unknown=True)
+    expected = np.mean([model.probability(replace(TYPICAL, lull=lull)) for lull in UNKNOWN_LULLS if lull])
+    at_once = model.probability(replace(TYPICAL, lull=LULL_RESOLUTION))
+    assert model.probability(dated) == pytest.approx(
+        (expected * (len(UNKNOWN_LULLS) - 1) + at_once) / len(UNKNOWN_LULLS)
+    )
+    assert model.probability(dated) < model.probability(replace(TYPICAL, lull=timedelta(0)))
 
 
 def test_rare_shared_words_weigh_more_than_common_ones():

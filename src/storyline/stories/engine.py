@@ -31,7 +31,7 @@ from storyline.nlp import EMBEDDING_DIM, ENTITY_PIPELINES, lead_text
 from storyline.stories import lexical
 from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
-from storyline.stories.placement import LULL_RESOLUTION, PairFeatures, PlacementModel, bundled_model
+from storyline.stories.placement import LULL_RESOLUTION, PairFeatures, PlacementModel, bundled_model, dates_only
 
 log = get_logger("stories")
 _VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
@@ -361,13 +361,15 @@ class StoryEngine:
                 default=None,
             ),
             foreign_share=1 - story.languages.get(arrival.language, 0) / story.size,
+            lull_unknown=dates_only(arrival.published, story.last_seen),
         )
 
     def pairwise(self, members: list[Member]) -> np.ndarray:
         """The placement model's probability, for each two of ``members`` (one language), that the later one
         joins a story holding the earlier one alone: a symmetric matrix, ones on the diagonal. The features are
-        the ones placement reads (``features``) with a one-article story. Costs the square of ``members``:
-        callers bound them."""
+        the ones placement reads (``features``) with a one-article story, except that two stamps at the same
+        midnight read as the lull's resolution, not averaged over ``placement.UNKNOWN_LULLS``. Costs the square
+        of ``members``: callers bound them."""
         count = len(members)
         embeddings = np.stack([member.embedding for member in members])
         cosines = embeddings @ embeddings.T

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +42,11 @@ MODEL_PATH = Path(__file__).parent / "models" / "placement.json"
 # articles arrive within a second of each other; unfloored, the trees learned that as proof of one story
 # (three unrelated articles stamped alike joined one story, whatever they said).
 LULL_RESOLUTION = timedelta(minutes=10)
+# An article stamped at midnight, the same midnight as the story's latest, comes from a source that gives
+# dates only: the time between them is unknown, not zero. Such a pair is judged at each of these lulls and the
+# probabilities averaged, an expectation over when each was really published. (Equal stamps at other times
+# are real: two outlets publishing in the same minute.)
+UNKNOWN_LULLS = tuple(timedelta(hours=hours) for hours in (0, 1, 3, 6, 12))
 
 FEATURES = (
     "cosine",  # the article's embedding against the story's mean
@@ -74,6 +79,8 @@ class PairFeatures:
     # Across languages the cosine comes from the bridge and the shared words are names and numbers only, which
     # say less than the same signals within one language: the trees read how much of the story that concerns.
     foreign_share: float = 0.0
+    # True when both stamps are the same midnight, dates without times (``UNKNOWN_LULLS``)
+    lull_unknown: bool = False
 
     def vector(self) -> np.ndarray:
         hours = max(self.lull, LULL_RESOLUTION).total_seconds() / 3600
@@ -113,6 +120,9 @@ class PlacementModel:
     threshold: float  # join the best story when its probability reaches this
 
     def probability(self, features: PairFeatures) -> float:
+        if features.lull_unknown:
+            rows = np.stack([replace(features, lull=lull).vector() for lull in UNKNOWN_LULLS])
+            return float(self.probabilities(rows).mean())
         vector = features.vector()
         logit = self.baseline
         for nodes in self.trees:
@@ -153,6 +163,11 @@ class PlacementModel:
             raise ConfigError("placement model features do not match this version; run storyline train placement")
         trees = tuple(np.array(nodes, dtype=np.float64) for nodes in payload["trees"])
         return cls(trees, float(payload["baseline"]), float(payload["threshold"]))
+
+
+def dates_only(first: datetime, second: datetime) -> bool:
+    """Whether two stamps are the same midnight: a source that gives dates only stamped both."""
+    return first == second and (first.hour, first.minute, first.second, first.microsecond) == (0, 0, 0, 0)
 
 
 def _compact(value: float) -> float | int:
