@@ -135,6 +135,8 @@ def test_throughput_times_each_fifth_of_the_replay_apart(tmp_path):
         ("2021-05-11T09:44:00+00:00", "2021-05-11T00:00:00+00:00"),
         # the day is the UTC day: 23:30 in New York is the next morning in London
         ("2021-05-11T23:30:00-04:00", "2021-05-12T00:00:00+00:00"),
+        # a time without a zone is UTC, as the import reads it
+        ("2021-05-11T23:30:00", "2021-05-11T00:00:00+00:00"),
         # a time the import would refuse stays as it is, for the import to refuse
         ("yesterday", "yesterday"),
     ],

@@ -213,7 +213,7 @@ def two_groups(sizes: tuple[int, int], cosine: float) -> list[StoryItem]:
     ],
 )
 def test_split_needs_two_sizeable_groups_far_apart(sizes, cosine, splits):
-    """The 2-means split alone: the placement model's split, tested below, reads more than these vectors."""
+    """The 2-means split alone: the placement model's split, tested apart, reads more than these vectors."""
     engine = engine_with([two_groups(sizes, cosine)])
     refinement = refine(engine, RefineConfig(model_split=False))
     assert bool(refinement.splits) == splits

@@ -99,8 +99,10 @@ def _headline(record: dict[str, str], line: int) -> LabelledHeadline:
 
 
 def midnight(moment: datetime) -> datetime:
-    """``moment`` as a source that gives dates only stamps it: midnight of its day, UTC."""
-    return datetime.combine(moment.astimezone(timezone.utc).date(), datetime.min.time(), tzinfo=timezone.utc)
+    """``moment`` as a source that gives dates only stamps it: midnight of its day, UTC (a time without a zone
+    is UTC, as the import reads it)."""
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return datetime.combine(moment.date(), datetime.min.time(), tzinfo=timezone.utc)
 
 
 def squeeze_story_starts(rows: Sequence[LabelledHeadline], factor: float) -> list[LabelledHeadline]:
@@ -263,8 +265,8 @@ def read_labelled_jsonl(
                     raise InputError(f"line {number}: no gold 'story' field", subject=str(path))
                 record.setdefault("id", str(number))
                 gold[str(record["id"])] = str(record.pop("story"))
-                if dates_only:
-                    record["published"] = _midnight_text(record.get("published"))
+                if dates_only and "published" in record:
+                    record["published"] = _midnight_text(record["published"])
                 lines.append(json.dumps(record))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read the labelled file: {exc}", subject=str(path)) from exc
