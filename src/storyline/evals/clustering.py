@@ -33,6 +33,7 @@ import numpy as np
 
 from storyline.domain import Article
 from storyline.errors import InputError
+from storyline.fetch import iso_datetime
 from storyline.stories.engine import StoryEngine, StoryItem
 from storyline.stories.refine import RefineConfig, Refinement, Refiner
 
@@ -99,10 +100,8 @@ def _headline(record: dict[str, str], line: int) -> LabelledHeadline:
 
 
 def midnight(moment: datetime) -> datetime:
-    """``moment`` as a source that gives dates only stamps it: midnight of its day, UTC (a time without a zone
-    is UTC, as the import reads it)."""
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return datetime.combine(moment.date(), datetime.min.time(), tzinfo=timezone.utc)
+    """``moment`` (aware) as a source that gives dates only stamps it: midnight of its day, UTC."""
+    return datetime.combine(moment.astimezone(timezone.utc).date(), datetime.min.time(), tzinfo=timezone.utc)
 
 
 def squeeze_story_starts(rows: Sequence[LabelledHeadline], factor: float) -> list[LabelledHeadline]:
@@ -274,10 +273,9 @@ def read_labelled_jsonl(
 
 
 def _midnight_text(published: object) -> object:
-    try:
-        return midnight(datetime.fromisoformat(str(published))).isoformat()
-    except ValueError:
-        return published
+    """A line's ``published`` at its day's midnight, read as the import reads it (``fetch.iso_datetime``)."""
+    moment = iso_datetime(published) if isinstance(published, str) else None
+    return midnight(moment).isoformat() if moment is not None else published
 
 
 def run_import(path: Path, predictions: Path, limit: int | None = None, dates_only: bool = False) -> dict:
