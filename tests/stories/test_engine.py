@@ -84,6 +84,31 @@ def test_articles_stamped_alike_are_grouped_by_what_they_say(seed_items, neighbo
         assert len(set(placed.values())) == stories
 
 
+@pytest.mark.parametrize("stamps", ["as published", "alike", "the same midnight"])
+def test_the_pairwise_model_judges_a_pair_as_placement_judges_a_one_article_story(seed_items, neighbour_items, stamps):
+    """The refinement's split reads each two members through ``pairwise``, placement reads ``features``: the same
+    probability for the same pair, stamps at the same midnight (dates only) judged over the lulls they may have
+    had by both."""
+    engine = StoryEngine()
+    place_in_order(engine, seed_items + neighbour_items)  # counts how rare each word and name is
+    items = sorted([*seed_items[:2], *neighbour_items[:2]], key=lambda item: item.published)
+    moment = items[0].published
+    restamped = {"as published": None, "alike": moment, "the same midnight": moment.replace(hour=0, minute=0)}
+    if restamped[stamps] is not None:
+        items = [replace(item, published=restamped[stamps]) for item in items]
+    arrivals = [engine.arrival(item) for item in items]
+    members = [
+        Member(item.key, item.title, item.source, item.published, a.embedding, a.entities, a.terms, a.language)
+        for item, a in zip(items, arrivals, strict=True)
+    ]
+    matrix = engine.pairwise(members)
+    for later in range(len(items)):
+        for earlier in range(later):
+            alone = engine.detached([members[earlier]])
+            expected = engine.model.probability(engine.features(arrivals[later], alone))
+            assert matrix[later, earlier] == pytest.approx(expected), (items[later].key, items[earlier].key)
+
+
 def test_first_article_starts_a_new_story_and_the_next_joins_it(seed_items):
     engine = StoryEngine(next_story_id=40)
     ordered = sorted(seed_items, key=lambda item: item.published)

@@ -31,8 +31,17 @@ from storyline.nlp import EMBEDDING_DIM, ENTITY_PIPELINES, lead_text
 from storyline.stories import lexical
 from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
-from storyline.stories.placement import LULL_RESOLUTION, PairFeatures, PlacementModel, bundled_model, dates_only
+from storyline.stories.placement import (
+    FEATURES,
+    LULL_RESOLUTION,
+    UNKNOWN_LULLS,
+    PairFeatures,
+    PlacementModel,
+    bundled_model,
+    dates_only,
+)
 
+LULL_HOURS, LULL_PACES = FEATURES.index("lull_hours"), FEATURES.index("lull_paces")
 log = get_logger("stories")
 _VERSIONS = count(1)  # story versions, unique in the process (see Story.version)
 # The latest members an arrival is compared with one by one (the placement model's ``recent_least``): enough to
@@ -367,9 +376,9 @@ class StoryEngine:
     def pairwise(self, members: list[Member]) -> np.ndarray:
         """The placement model's probability, for each two of ``members`` (one language), that the later one
         joins a story holding the earlier one alone: a symmetric matrix, ones on the diagonal. The features are
-        the ones placement reads (``features``) with a one-article story, except that two stamps at the same
-        midnight read as the lull's resolution, not averaged over ``placement.UNKNOWN_LULLS``. Costs the square
-        of ``members``: callers bound them."""
+        the ones placement reads (``features``) with a one-article story, two stamps at the same midnight judged
+        over ``placement.UNKNOWN_LULLS`` as placement judges them. Costs the square of ``members``: callers bound
+        them."""
         count = len(members)
         embeddings = np.stack([member.embedding for member in members])
         cosines = embeddings @ embeddings.T
@@ -385,13 +394,24 @@ class StoryEngine:
             entities_share,
             entities_share,
             np.repeat(np.array([float(not member.entities) for member in members])[:, None], count, axis=1),
-            np.log1p(lull / 3600),
-            1 - np.exp(-lull / pace),
+            np.zeros((count, count)),  # the lull's columns, read below
+            np.zeros((count, count)),
             np.zeros((count, count)),
             cosines,
             np.zeros((count, count)),  # one language
         ]
-        probabilities = self.model.probabilities(np.stack(columns, axis=-1).reshape(-1, len(columns)))
+        rows = _with_lull(np.stack(columns, axis=-1).reshape(-1, len(columns)), lull.ravel(), pace)
+        probabilities = self.model.probabilities(rows)
+        midnights = np.array([dates_only(member.published, member.published) for member in members])
+        unknown = ((seconds[:, None] == seconds[None, :]) & midnights[:, None]).ravel()
+        if unknown.any():
+            probabilities[unknown] = np.mean(
+                [
+                    self.model.probabilities(_with_lull(rows[unknown], max(gap, LULL_RESOLUTION).total_seconds(), pace))
+                    for gap in UNKNOWN_LULLS
+                ],
+                axis=0,
+            )
         probabilities = probabilities.reshape(count, count)
         later = seconds[:, None] > seconds[None, :]
         later |= (seconds[:, None] == seconds[None, :]) & (np.arange(count)[:, None] > np.arange(count)[None, :])
@@ -599,6 +619,15 @@ class StoryEngine:
         for member in story.members:
             if self._story_of_key.get(member.key) == story.id:
                 del self._story_of_key[member.key]
+
+
+def _with_lull(rows: np.ndarray, lull: np.ndarray | float, pace: float) -> np.ndarray:
+    """``rows`` (as ``PairFeatures.vector`` makes them) with their lull columns read from ``lull`` seconds since
+    the story's last article, as ``PairFeatures.vector`` reads a lull no shorter than the resolution."""
+    rows = rows.copy()
+    rows[:, LULL_HOURS] = np.log1p(lull / 3600)
+    rows[:, LULL_PACES] = 1 - np.exp(-lull / pace)
+    return rows
 
 
 def _pair_shares(sets: list[frozenset[str]], frequencies: lexical.DocumentFrequencies) -> np.ndarray:
