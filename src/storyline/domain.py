@@ -43,6 +43,7 @@ class Article:
     sentences: list[str] = field(default_factory=list)
     title_derived: bool = False  # the item had no title: this one is the opening of its text
     excerpt_only: bool = False
+    undated: bool = False  # the item had no plausible date: ``published`` is when it arrived
 
 
 @dataclass(slots=True)

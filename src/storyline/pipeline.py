@@ -129,13 +129,15 @@ def unsplit_article(item: ArticleInput) -> Article:
         title = title_from_text(text)
     if not title:
         raise ExtractError("no title and no text", subject=url)
+    dated = plausible_date(published)
     return Article(
         key=public_id_for(url),
         url=url,
         title=title,
         text=text,
         source=(encodable(item.source) or "").strip() or UNKNOWN_SOURCE,
-        published=plausible_date(published) or datetime.now(timezone.utc),
+        published=dated or datetime.now(timezone.utc),
+        undated=dated is None,
         language=langid.identify(title, text, language)[:8],
         author=author,
         image_url=image_url,
@@ -232,16 +234,25 @@ def embed_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Fa
     return analyzed, failures
 
 
+def publication(article: Article) -> tuple[datetime, bool]:
+    """When ``article`` was published, and whether that is only when it arrived (its source gave no date)."""
+    if article.published is None:
+        return datetime.now(timezone.utc), True
+    return article.published, article.undated
+
+
 def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[str]) -> StoryItem:
+    published, undated = publication(article)
     return StoryItem(
         key=article.key,
         title=article.title,
         text=article.text,
         source=article.source,
-        published=article.published or datetime.now(timezone.utc),
+        published=published,
         embedding=embedding,
         entities=list(entity_slugs),
         language=nlp.primary_language(article.language),
+        undated=undated,
     )
 
 
@@ -297,7 +308,9 @@ def rebuild_engine(session: Session) -> StoryEngine:
     for row in queries.articles_since(session, since):
         if row.story_id is None or row.embedding is None:
             continue
-        article = Article(row.public_id, row.url, row.title, row.text, row.outlet.name, row.published_at)
+        article = Article(
+            row.public_id, row.url, row.title, row.text, row.outlet.name, row.published_at, undated=row.undated
+        )
         slugs = [link.entity.slug for link in row.hashtags if link.entity.kind != "topic"]
         engine.add(story_item(article, np.frombuffer(row.embedding, dtype=np.float32), slugs), story_id=row.story_id)
     return engine
@@ -307,7 +320,7 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
     """One article's row and hashtags; its story's counts are the caller's (``refresh_counts``, once a batch)."""
     article, analysis = processed.article, processed.analysis
     outlet = queries.get_or_create_outlet(session, article.source)
-    published = article.published or datetime.now(timezone.utc)
+    published, undated = publication(article)
     queries.upsert_story(session, processed.story_id, article.title, published)
     duplicate = queries.get_article(session, processed.duplicate_of) if processed.duplicate_of else None
     row = ArticleRow(
@@ -323,6 +336,7 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         image_url=article.image_url,
         language=article.language,
         published_at=published,
+        undated=undated,
         outlet_id=outlet.id,
         feed_id=processed.feed_id,
         story_id=processed.story_id,

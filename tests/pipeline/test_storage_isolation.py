@@ -125,13 +125,33 @@ def test_an_item_without_a_title_gets_one_from_its_text(sqlite_runtime):
         (datetime(1989, 12, 31, tzinfo=timezone.utc), False),
         (datetime(2014, 3, 10, tzinfo=timezone.utc), True),
         (datetime.now(timezone.utc) + timedelta(days=1), True),
+        (None, False),
     ],
 )
 def test_implausible_publication_dates_give_way_to_the_arrival_time(sqlite_runtime, published, kept):
+    """Stored as undated, so placement reads the article's lulls as unknown (``StoryItem.undated``)."""
     record = _records()[0]
     item = ArticleInput(url=record["url"], title=record["title"], text=record["text"], published=published)
     report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, [item])
     assert report.imported == 1 and not report.failed
     with transaction(sqlite_runtime.sessions) as session:
-        stored = queries.get_article_by_url(session, record["url"]).published_at
-    assert (stored == published) is kept
+        row = queries.get_article_by_url(session, record["url"])
+    assert (row.published_at == published) is kept
+    assert row.undated is not kept
+
+
+def test_a_restarted_writer_still_knows_which_articles_came_undated(sqlite_runtime):
+    dated, undated = _records()[:2]
+    items = [
+        ArticleInput(url=dated["url"], title=dated["title"], text=dated["text"], published=datetime.now(timezone.utc)),
+        ArticleInput(url=undated["url"], title=undated["title"], text=undated["text"]),
+    ]
+    report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, items)
+    assert report.imported == 2 and not report.failed
+    with transaction(sqlite_runtime.sessions) as session:
+        engine = pipeline.rebuild_engine(session)
+        keys = {
+            row.url: row.public_id for row in map(lambda item: queries.get_article_by_url(session, item.url), items)
+        }
+    members = {member.key: member for story in engine.stories() for member in story.members}
+    assert (members[keys[dated["url"]]].undated, members[keys[undated["url"]]].undated) == (False, True)

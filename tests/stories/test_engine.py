@@ -84,21 +84,38 @@ def test_articles_stamped_alike_are_grouped_by_what_they_say(seed_items, neighbo
         assert len(set(placed.values())) == stories
 
 
-@pytest.mark.parametrize("stamps", ["as published", "alike", "the same midnight"])
+@pytest.mark.parametrize("stamps", ["as published", "alike", "the same midnight", "undated, alike"])
 def test_the_pairwise_model_judges_a_pair_as_placement_judges_a_one_article_story(seed_items, neighbour_items, stamps):
     """The refinement's split reads each two members through ``pairwise``, placement reads ``features``: the same
-    probability for the same pair, stamps at the same midnight (dates only) judged over the lulls they may have
-    had by both."""
+    probability for the same pair, stamps at the same midnight (dates only) or of articles that came undated
+    (stamped when they arrived: the second and fourth) judged over the lulls they may have had by both."""
     engine = StoryEngine()
     place_in_order(engine, seed_items + neighbour_items)  # counts how rare each word and name is
     items = sorted([*seed_items[:2], *neighbour_items[:2]], key=lambda item: item.published)
     moment = items[0].published
-    restamped = {"as published": None, "alike": moment, "the same midnight": moment.replace(hour=0, minute=0)}
+    restamped = {
+        "as published": None,
+        "alike": moment,
+        "the same midnight": moment.replace(hour=0, minute=0),
+        "undated, alike": moment,
+    }
     if restamped[stamps] is not None:
         items = [replace(item, published=restamped[stamps]) for item in items]
+    if stamps.startswith("undated"):
+        items = [replace(item, undated=number % 2 == 1) for number, item in enumerate(items)]
     arrivals = [engine.arrival(item) for item in items]
     members = [
-        Member(item.key, item.title, item.source, item.published, a.embedding, a.entities, a.terms, a.language)
+        Member(
+            item.key,
+            item.title,
+            item.source,
+            item.published,
+            a.embedding,
+            a.entities,
+            a.terms,
+            a.language,
+            undated=a.undated,
+        )
         for item, a in zip(items, arrivals, strict=True)
     ]
     matrix = engine.pairwise(members)
@@ -107,6 +124,33 @@ def test_the_pairwise_model_judges_a_pair_as_placement_judges_a_one_article_stor
             alone = engine.detached([members[earlier]])
             expected = engine.model.probability(engine.features(arrivals[later], alone))
             assert matrix[later, earlier] == pytest.approx(expected), (items[later].key, items[earlier].key)
+
+
+@pytest.mark.parametrize(
+    ("first_undated", "second_undated", "unknown"),
+    [
+        (False, False, False),
+        (True, False, True),
+        (False, True, True),
+        (True, True, True),
+    ],
+)
+def test_an_undated_article_has_an_unknown_lull_to_its_story(seed_items, first_undated, second_undated, unknown):
+    """An article that came with no date is stamped with when it arrived, so a poll's undated entries read as a
+    burst: the lull between it and a story is unknown, whichever of the two came undated."""
+    first, second = sorted(seed_items, key=lambda item: item.published)[1:3]
+    engine = StoryEngine()
+    story = engine.story(engine.add(replace(first, undated=first_undated)).story_id)
+    features = engine.features(engine.arrival(replace(second, undated=second_undated)), story)
+    assert features.lull_unknown is unknown
+
+
+def test_a_dated_article_stamped_with_an_undated_one_makes_the_story_s_lull_known(seed_items):
+    first, second, third = sorted(seed_items, key=lambda item: item.published)[1:4]
+    engine = StoryEngine()
+    story_id = engine.add(replace(first, undated=True)).story_id
+    engine.add(replace(second, published=first.published), story_id=story_id)
+    assert not engine.features(engine.arrival(third), engine.story(story_id)).lull_unknown
 
 
 def test_first_article_starts_a_new_story_and_the_next_joins_it(seed_items):

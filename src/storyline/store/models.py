@@ -162,6 +162,8 @@ class Article(Base):
     image_url: Mapped[str | None] = mapped_column(String(2000))
     language: Mapped[str] = mapped_column(String(8), default="en")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The item had no date: ``published_at`` is when it arrived, and placement reads its lulls as unknown.
+    undated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))

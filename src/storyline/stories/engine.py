@@ -61,6 +61,8 @@ class StoryItem:
     embedding: np.ndarray
     entities: list[str] = field(default_factory=list)
     language: str = "en"
+    # The source gave no date: ``published`` is when the article arrived, so its lull to a story is unknown.
+    undated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class Member:
     terms: frozenset[str] = frozenset()
     language: str = "en"
     lead: str = ""  # title and lead, for the cross-language bridge
+    undated: bool = False  # ``StoryItem.undated``
 
 
 @dataclass(slots=True)
@@ -151,6 +154,8 @@ class Story:
     # story's version holds, anything computed from its members alone still holds.
     version: int = 0
     recent: deque[Member] = field(default_factory=lambda: deque(maxlen=RECENT_MEMBERS))  # the latest to join
+    # No dated member stamped ``last_seen``: it is when an undated article arrived, and a lull since it unknown.
+    last_undated: bool = True
 
     @classmethod
     def starting(cls, story_id: int, published: datetime) -> Story:
@@ -171,6 +176,10 @@ class Story:
         self.total += member.embedding
         self.size += 1
         self.first_seen = min(self.first_seen, member.published)
+        if member.published > self.last_seen:
+            self.last_undated = member.undated
+        elif member.published == self.last_seen:
+            self.last_undated = self.last_undated and member.undated
         self.last_seen = max(self.last_seen, member.published)
         self.members.append(member)
         self.recent.append(member)
@@ -238,6 +247,7 @@ class Arrival:
     language: str = "en"
     lead: str = ""
     names_and_numbers: frozenset[str] = frozenset()
+    undated: bool = False
 
 
 def nearby(
@@ -318,6 +328,7 @@ class StoryEngine:
             arrival.terms,
             arrival.language,
             arrival.lead,
+            arrival.undated,
         )
         self._join(story_id, member)
         return Placement(story_id=story_id, is_new=is_new, duplicate_of=duplicate_of, evidence=evidence)
@@ -342,6 +353,7 @@ class StoryEngine:
             item.language,
             lead_text(item.title, item.text),
             lexical.names_and_numbers(item.title, item.text),
+            item.undated,
         )
 
     def candidate_features(self, arrival: Arrival) -> list[tuple[int, PairFeatures]]:
@@ -370,15 +382,15 @@ class StoryEngine:
                 default=None,
             ),
             foreign_share=1 - story.languages.get(arrival.language, 0) / story.size,
-            lull_unknown=dates_only(arrival.published, story.last_seen),
+            lull_unknown=arrival.undated or story.last_undated or dates_only(arrival.published, story.last_seen),
         )
 
     def pairwise(self, members: list[Member]) -> np.ndarray:
         """The placement model's probability, for each two of ``members`` (one language), that the later one
         joins a story holding the earlier one alone: a symmetric matrix, ones on the diagonal. The features are
-        the ones placement reads (``features``) with a one-article story, two stamps at the same midnight judged
-        over ``placement.UNKNOWN_LULLS`` as placement judges them. Costs the square of ``members``: callers bound
-        them."""
+        the ones placement reads (``features``) with a one-article story, two stamps at the same midnight or an
+        undated member judged over ``placement.UNKNOWN_LULLS`` as placement judges them. Costs the square of
+        ``members``: callers bound them."""
         count = len(members)
         embeddings = np.stack([member.embedding for member in members])
         cosines = embeddings @ embeddings.T
@@ -403,7 +415,10 @@ class StoryEngine:
         rows = _with_lull(np.stack(columns, axis=-1).reshape(-1, len(columns)), lull.ravel(), pace)
         probabilities = self.model.probabilities(rows)
         midnights = np.array([dates_only(member.published, member.published) for member in members])
-        unknown = ((seconds[:, None] == seconds[None, :]) & midnights[:, None]).ravel()
+        undated = np.array([member.undated for member in members])
+        unknown = (
+            ((seconds[:, None] == seconds[None, :]) & midnights[:, None]) | undated[:, None] | undated[None, :]
+        ).ravel()
         if unknown.any():
             probabilities[unknown] = np.mean(
                 [

@@ -45,7 +45,8 @@ LULL_RESOLUTION = timedelta(minutes=10)
 # An article stamped at midnight, the same midnight as the story's latest, comes from a source that gives
 # dates only: the time between them is unknown, not zero. Such a pair is judged at each of these lulls and the
 # probabilities averaged, an expectation over when each was really published. (Equal stamps at other times
-# are real: two outlets publishing in the same minute.)
+# are real: two outlets publishing in the same minute.) So is an article that came with no date at all and is
+# stamped with when it arrived (``StoryItem.undated``), and a story whose latest stamp is such an arrival.
 UNKNOWN_LULLS = tuple(timedelta(hours=hours) for hours in (0, 1, 3, 6, 12))
 
 FEATURES = (
@@ -79,7 +80,8 @@ class PairFeatures:
     # Across languages the cosine comes from the bridge and the shared words are names and numbers only, which
     # say less than the same signals within one language: the trees read how much of the story that concerns.
     foreign_share: float = 0.0
-    # True when both stamps are the same midnight, dates without times (``UNKNOWN_LULLS``)
+    # True when the lull is not known (``UNKNOWN_LULLS``): both stamps are the same midnight, dates without
+    # times, or either article came undated and is stamped with when it arrived
     lull_unknown: bool = False
 
     def vector(self) -> np.ndarray:

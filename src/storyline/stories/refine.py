@@ -281,7 +281,14 @@ def model_groups(story: Story, engine: StoryEngine, config: RefineConfig) -> lis
 
 def as_arrival(member: Member) -> Arrival:
     return Arrival(
-        member.embedding, member.entities, member.terms, member.published, member.key, member.language, member.lead
+        member.embedding,
+        member.entities,
+        member.terms,
+        member.published,
+        member.key,
+        member.language,
+        member.lead,
+        undated=member.undated,
     )
 
 
