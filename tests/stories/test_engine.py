@@ -153,6 +153,16 @@ def test_a_dated_article_stamped_with_an_undated_one_makes_the_story_s_lull_know
     assert not engine.features(engine.arrival(third), engine.story(story_id)).lull_unknown
 
 
+def test_an_article_from_days_before_a_story_reads_as_days_away_from_it(seed_items):
+    """A feed's older entries can arrive after a story formed (a new feed's backlog): the lull is the time to the
+    story's first report, not the negative time since its last, which read as "just now"."""
+    first, second = sorted(seed_items, key=lambda item: item.published)[1:3]
+    engine = StoryEngine()
+    story = engine.story(engine.add(first).story_id)
+    old = replace(second, published=first.published - timedelta(days=3))
+    assert engine.features(engine.arrival(old), story).lull == timedelta(days=3)
+
+
 def test_first_article_starts_a_new_story_and_the_next_joins_it(seed_items):
     engine = StoryEngine(next_story_id=40)
     ordered = sorted(seed_items, key=lambda item: item.published)

@@ -23,6 +23,7 @@ from storyline.stories.placement import (
     PlacementModel,
     bundled_model,
     dates_only,
+    lull_to,
 )
 from storyline.training.placement import LabelledSet, fit_trees, model_from_trees, pairs
 
@@ -107,6 +108,31 @@ def test_a_lull_shorter_than_the_resolution_reads_as_the_resolution():
     vectors = [replace(quick, lull=lull).vector() for lull in (timedelta(0), timedelta(seconds=1), LULL_RESOLUTION)]
     assert all(np.array_equal(vector, vectors[-1]) for vector in vectors)
     assert not np.array_equal(replace(quick, lull=2 * LULL_RESOLUTION).vector(), vectors[-1])
+
+
+NOON = datetime(2025, 6, 16, 12, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("published", "lull"),
+    [
+        (NOON + timedelta(hours=5), timedelta(hours=3)),  # after the story's last report
+        (NOON + timedelta(hours=2), timedelta(0)),  # at its last report
+        (NOON + timedelta(hours=1), timedelta(0)),  # within its coverage
+        (NOON, timedelta(0)),  # at its first report
+        (NOON - timedelta(days=3), timedelta(days=3)),  # an older entry arriving late
+    ],
+)
+def test_the_lull_is_how_far_an_article_lies_from_the_story_s_coverage(published, lull):
+    assert lull_to(published, NOON, NOON + timedelta(hours=2)) == lull
+
+
+def test_an_article_older_than_a_story_is_no_likelier_to_join_it_than_one_as_much_newer():
+    """A feed's entries from days before, arriving after a story formed, read as days away, not as just now."""
+    model = bundled_model()
+    late = lull_to(NOON - timedelta(days=3), NOON, NOON + timedelta(hours=2))
+    assert model.probability(replace(TYPICAL, lull=late)) == model.probability(replace(TYPICAL, lull=timedelta(days=3)))
+    assert model.probability(replace(TYPICAL, lull=late)) < model.probability(replace(TYPICAL, lull=timedelta(0)))
 
 
 @pytest.mark.parametrize(

@@ -33,12 +33,13 @@ from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
 from storyline.stories.placement import (
     FEATURES,
-    LULL_RESOLUTION,
     UNKNOWN_LULLS,
     PairFeatures,
     PlacementModel,
     bundled_model,
     dates_only,
+    lull_columns,
+    lull_to,
 )
 
 LULL_HOURS, LULL_PACES = FEATURES.index("lull_hours"), FEATURES.index("lull_paces")
@@ -374,7 +375,7 @@ class StoryEngine:
             entities_share=entities_share,
             entities_any=entities_any,
             entities_none=float(not arrival.entities),
-            lull=arrival.published - story.last_seen,
+            lull=lull_to(arrival.published, story.first_seen, story.last_seen),
             pace=story.pace(self.config),
             size=story.size,
             recent_least=min(
@@ -397,7 +398,7 @@ class StoryEngine:
         terms_share = _pair_shares([member.terms for member in members], self._term_frequencies)
         entities_share = _pair_shares([member.entities for member in members], self._entity_frequencies)
         seconds = np.array([member.published.timestamp() for member in members])
-        lull = np.maximum(np.abs(seconds[:, None] - seconds[None, :]), LULL_RESOLUTION.total_seconds())
+        lull = np.abs(seconds[:, None] - seconds[None, :])  # ``lull_to`` a one-article story
         pace = self.config.time_scale.total_seconds()  # ``Story.pace`` of a one-article story: the prior alone
         columns = [
             cosines,
@@ -422,7 +423,7 @@ class StoryEngine:
         if unknown.any():
             probabilities[unknown] = np.mean(
                 [
-                    self.model.probabilities(_with_lull(rows[unknown], max(gap, LULL_RESOLUTION).total_seconds(), pace))
+                    self.model.probabilities(_with_lull(rows[unknown], gap.total_seconds(), pace))
                     for gap in UNKNOWN_LULLS
                 ],
                 axis=0,
@@ -638,10 +639,9 @@ class StoryEngine:
 
 def _with_lull(rows: np.ndarray, lull: np.ndarray | float, pace: float) -> np.ndarray:
     """``rows`` (as ``PairFeatures.vector`` makes them) with their lull columns read from ``lull`` seconds since
-    the story's last article, as ``PairFeatures.vector`` reads a lull no shorter than the resolution."""
+    the story (``placement.lull_to``), as ``PairFeatures.vector`` reads them."""
     rows = rows.copy()
-    rows[:, LULL_HOURS] = np.log1p(lull / 3600)
-    rows[:, LULL_PACES] = 1 - np.exp(-lull / pace)
+    rows[:, LULL_HOURS], rows[:, LULL_PACES] = lull_columns(lull, pace)
     return rows
 
 

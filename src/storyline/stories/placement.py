@@ -85,9 +85,7 @@ class PairFeatures:
     lull_unknown: bool = False
 
     def vector(self) -> np.ndarray:
-        hours = max(self.lull, LULL_RESOLUTION).total_seconds() / 3600
-        # a story's pace is no finer than its timestamps either
-        paces = 1 - math.exp(-max(abs(self.lull), LULL_RESOLUTION) / max(self.pace, LULL_RESOLUTION))
+        hours, paces = lull_columns(self.lull.total_seconds(), self.pace.total_seconds())
         return np.array(
             [
                 self.cosine,
@@ -96,7 +94,7 @@ class PairFeatures:
                 self.entities_share,
                 self.entities_any,
                 self.entities_none,
-                math.log1p(hours),
+                hours,
                 paces,
                 math.log(max(self.size, 1)),
                 self.cosine if self.recent_least is None else self.recent_least,
@@ -165,6 +163,21 @@ class PlacementModel:
             raise ConfigError("placement model features do not match this version; run storyline train placement")
         trees = tuple(np.array(nodes, dtype=np.float64) for nodes in payload["trees"])
         return cls(trees, float(payload["baseline"]), float(payload["threshold"]))
+
+
+def lull_columns(seconds: np.ndarray | float, pace_seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """The lull's two features from ``seconds`` since the story (``lull_to``): log(1 + hours), and the share of
+    the story's pace; neither lull nor pace finer than ``LULL_RESOLUTION``, as the article's stamp is not."""
+    resolution = LULL_RESOLUTION.total_seconds()
+    lull = np.maximum(seconds, resolution)
+    return np.log1p(lull / 3600), 1 - np.exp(-lull / max(pace_seconds, resolution))
+
+
+def lull_to(published: datetime, first: datetime, last: datetime) -> timedelta:
+    """How far ``published`` lies from a story's coverage, from its first report to its last: after the last,
+    the time since it; before the first (a feed's older entries arriving late, a backfill), the time until it;
+    none within."""
+    return max(published - last, first - published, timedelta(0))
 
 
 def dates_only(first: datetime, second: datetime) -> bool:
