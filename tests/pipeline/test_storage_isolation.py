@@ -150,8 +150,6 @@ def test_a_restarted_writer_still_knows_which_articles_came_undated(sqlite_runti
     assert report.imported == 2 and not report.failed
     with transaction(sqlite_runtime.sessions) as session:
         engine = pipeline.rebuild_engine(session)
-        keys = {
-            row.url: row.public_id for row in map(lambda item: queries.get_article_by_url(session, item.url), items)
-        }
+        keys = {item.url: queries.get_article_by_url(session, item.url).public_id for item in items}
     members = {member.key: member for story in engine.stories() for member in story.members}
     assert (members[keys[dated["url"]]].undated, members[keys[undated["url"]]].undated) == (False, True)
