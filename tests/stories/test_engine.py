@@ -12,6 +12,7 @@ from storyline.evals.clustering import apply_refinement
 from storyline.nlp import EMBEDDING_DIM
 from storyline.stories.bridge import Bridge, BridgeConfig
 from storyline.stories.engine import RECENT_MEMBERS, EngineConfig, Member, Story, StoryEngine, StoryItem
+from storyline.stories.placement import UNKNOWN_LULLS
 from storyline.stories.refine import Refiner
 
 from .conftest import TESTDATA, read_records
@@ -84,11 +85,14 @@ def test_articles_stamped_alike_are_grouped_by_what_they_say(seed_items, neighbo
         assert len(set(placed.values())) == stories
 
 
-@pytest.mark.parametrize("stamps", ["as published", "alike", "the same midnight", "undated, alike"])
+@pytest.mark.parametrize(
+    "stamps", ["as published", "alike", "the same midnight", "undated, alike", "dates only, every other one"]
+)
 def test_the_pairwise_model_judges_a_pair_as_placement_judges_a_one_article_story(seed_items, neighbour_items, stamps):
     """The refinement's split reads each two members through ``pairwise``, placement reads ``features``: the same
-    probability for the same pair, stamps at the same midnight (dates only) or of articles that came undated
-    (stamped when they arrived: the second and fourth) judged over the lulls they may have had by both."""
+    probability for the same pair, stamps at the same midnight (dates only), a date without a time against a
+    timed stamp, or articles that came undated (stamped when they arrived: the second and fourth) judged over the
+    lulls they may have had by both."""
     engine = StoryEngine()
     place_in_order(engine, seed_items + neighbour_items)  # counts how rare each word and name is
     items = sorted([*seed_items[:2], *neighbour_items[:2]], key=lambda item: item.published)
@@ -98,9 +102,15 @@ def test_the_pairwise_model_judges_a_pair_as_placement_judges_a_one_article_stor
         "alike": moment,
         "the same midnight": moment.replace(hour=0, minute=0),
         "undated, alike": moment,
+        "dates only, every other one": None,
     }
     if restamped[stamps] is not None:
         items = [replace(item, published=restamped[stamps]) for item in items]
+    if stamps.startswith("dates only"):
+        midnight = {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}
+        items = [replace(item, published=item.published.replace(**midnight)) if number % 2 else item
+                 for number, item in enumerate(items)]  # fmt: skip
+        items.sort(key=lambda item: item.published)
     if stamps.startswith("undated"):
         items = [replace(item, undated=number % 2 == 1) for number, item in enumerate(items)]
     arrivals = [engine.arrival(item) for item in items]
@@ -142,7 +152,7 @@ def test_an_undated_article_has_an_unknown_lull_to_its_story(seed_items, first_u
     engine = StoryEngine()
     story = engine.story(engine.add(replace(first, undated=first_undated)).story_id)
     features = engine.features(engine.arrival(replace(second, undated=second_undated)), story)
-    assert features.lull_unknown is unknown
+    assert (features.lulls == UNKNOWN_LULLS) is unknown
 
 
 def test_a_dated_article_stamped_with_an_undated_one_makes_the_story_s_lull_known(seed_items):
@@ -150,7 +160,24 @@ def test_a_dated_article_stamped_with_an_undated_one_makes_the_story_s_lull_know
     engine = StoryEngine()
     story_id = engine.add(replace(first, undated=True)).story_id
     engine.add(replace(second, published=first.published), story_id=story_id)
-    assert not engine.features(engine.arrival(third), engine.story(story_id)).lull_unknown
+    assert not engine.features(engine.arrival(third), engine.story(story_id)).lulls
+
+
+def test_a_date_without_a_time_is_not_read_as_hours_before_a_story_of_that_day(seed_items):
+    """A sitemap or a feed that gives dates only stamps its report of the seed story at midnight, while timed feeds
+    stamp the story's first reports in the evening: the report may be from any time of that day, not certainly
+    seventeen hours before them, as a report timed ten minutes past midnight is."""
+    *reports, late = sorted(seed_items, key=lambda item: item.published)
+    engine = StoryEngine()
+    story_id = next(iter({engine.add(item).story_id for item in reports[1:]}))
+    midnight = late.published.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def probability(published: datetime) -> float:
+        features = engine.features(engine.arrival(replace(late, published=published)), engine.story(story_id))
+        return engine.model.probability(features)
+
+    assert probability(midnight + timedelta(minutes=10)) < 0.01
+    assert probability(midnight) > 0.1
 
 
 def test_an_article_from_days_before_a_story_reads_as_days_away_from_it(seed_items):

@@ -24,6 +24,7 @@ from storyline.stories.placement import (
     bundled_model,
     dates_only,
     lull_to,
+    possible_lulls,
 )
 from storyline.training.placement import LabelledSet, fit_trees, model_from_trees, pairs
 
@@ -148,9 +149,33 @@ def test_only_the_same_midnight_reads_as_a_date_without_a_time(first, second, un
     assert dates_only(first, second) is unknown
 
 
+DAY = datetime(2021, 5, 11, tzinfo=timezone.utc)
+HOURS = [timedelta(hours=hours) for hours in range(25)]
+
+
+@pytest.mark.parametrize(
+    ("published", "first", "last", "undated", "lulls"),
+    [
+        # timed stamps on both sides: the lull is exact
+        (DAY + HOURS[16], DAY + HOURS[9], DAY + HOURS[15], False, ()),
+        (DAY + HOURS[16], DAY + HOURS[9], DAY + HOURS[15], True, UNKNOWN_LULLS),
+        (DAY, DAY, DAY, False, UNKNOWN_LULLS),
+        # a date-only article against a story timed from 09:00 to 15:00 that day: any time of the day, hours
+        # before the story, during it or after it (02:00, 06:00, 10:00, 14:00, 18:00, 22:00)
+        (DAY, DAY + HOURS[9], DAY + HOURS[15], False, tuple(HOURS[hours] for hours in (7, 3, 0, 0, 3, 7))),
+        # a timed article against a story whose latest report is that day's date alone
+        (DAY + HOURS[10], DAY, DAY, False, tuple(HOURS[hours] for hours in (8, 4, 0, 4, 8, 12))),
+        # dates of different days stay whole days apart, the expected distance between them
+        (DAY + HOURS[24], DAY, DAY, False, ()),
+    ],
+)
+def test_stamps_that_do_not_tell_the_lull_give_the_lulls_it_may_have_had(published, first, last, undated, lulls):
+    assert possible_lulls(published, first, last, undated) == lulls
+
+
 def test_a_pair_of_dates_without_times_is_judged_over_the_lulls_it_may_have_had():
     model = bundled_model()
-    dated = replace(TYPICAL, lull=timedelta(0), lull_unknown=True)
+    dated = replace(TYPICAL, lull=timedelta(0), lulls=UNKNOWN_LULLS)
     expected = np.mean([model.probability(replace(TYPICAL, lull=lull)) for lull in UNKNOWN_LULLS])
     assert model.probability(dated) == pytest.approx(expected)
     assert model.probability(dated) < model.probability(replace(TYPICAL, lull=timedelta(0)))

@@ -33,13 +33,15 @@ from storyline.stories.bridge import Bridge
 from storyline.stories.dedupe import DedupeConfig, DuplicateFinder
 from storyline.stories.placement import (
     FEATURES,
+    TIMES_OF_DAY,
     UNKNOWN_LULLS,
     PairFeatures,
     PlacementModel,
+    at_midnight,
     bundled_model,
-    dates_only,
     lull_columns,
     lull_to,
+    possible_lulls,
 )
 
 LULL_HOURS, LULL_PACES = FEATURES.index("lull_hours"), FEATURES.index("lull_paces")
@@ -383,22 +385,25 @@ class StoryEngine:
                 default=None,
             ),
             foreign_share=1 - story.languages.get(arrival.language, 0) / story.size,
-            lull_unknown=arrival.undated or story.last_undated or dates_only(arrival.published, story.last_seen),
+            lulls=possible_lulls(
+                arrival.published, story.first_seen, story.last_seen, arrival.undated or story.last_undated
+            ),
         )
 
     def pairwise(self, members: list[Member]) -> np.ndarray:
         """The placement model's probability, for each two of ``members`` (one language), that the later one
         joins a story holding the earlier one alone: a symmetric matrix, ones on the diagonal. The features are
-        the ones placement reads (``features``) with a one-article story, two stamps at the same midnight or an
-        undated member judged over ``placement.UNKNOWN_LULLS`` as placement judges them. Costs the square of
-        ``members``: callers bound them."""
+        the ones placement reads (``features``) with a one-article story, the pairs whose stamps do not tell their
+        lull (dates only, undated) judged over the lulls they may have had, as placement judges them
+        (``placement.possible_lulls``). Costs the square of ``members``: callers bound them."""
         count = len(members)
         embeddings = np.stack([member.embedding for member in members])
         cosines = embeddings @ embeddings.T
         terms_share = _pair_shares([member.terms for member in members], self._term_frequencies)
         entities_share = _pair_shares([member.entities for member in members], self._entity_frequencies)
         seconds = np.array([member.published.timestamp() for member in members])
-        lull = np.abs(seconds[:, None] - seconds[None, :])  # ``lull_to`` a one-article story
+        gap = seconds[:, None] - seconds[None, :]
+        lull = np.abs(gap)  # ``lull_to`` a one-article story
         pace = self.config.time_scale.total_seconds()  # ``Story.pace`` of a one-article story: the prior alone
         columns = [
             cosines,
@@ -415,16 +420,31 @@ class StoryEngine:
         ]
         rows = _with_lull(np.stack(columns, axis=-1).reshape(-1, len(columns)), lull.ravel(), pace)
         probabilities = self.model.probabilities(rows)
-        midnights = np.array([dates_only(member.published, member.published) for member in members])
+        midnights = np.array([at_midnight(member.published) for member in members])
         undated = np.array([member.undated for member in members])
-        unknown = (
-            ((seconds[:, None] == seconds[None, :]) & midnights[:, None]) | undated[:, None] | undated[None, :]
-        ).ravel()
+        unknown = ((seconds[:, None] == seconds[None, :]) & midnights[:, None]) | undated[:, None] | undated[None, :]
         if unknown.any():
-            probabilities[unknown] = np.mean(
+            probabilities[unknown.ravel()] = np.mean(
                 [
-                    self.model.probabilities(_with_lull(rows[unknown], gap.total_seconds(), pace))
+                    self.model.probabilities(_with_lull(rows[unknown.ravel()], gap.total_seconds(), pace))
                     for gap in UNKNOWN_LULLS
+                ],
+                axis=0,
+            )
+        # One side at midnight, the other timed: the date-only side may be any time of its day (``possible_lulls``)
+        shift = (midnights[:, None].astype(float) - midnights[None, :]) * ~unknown
+        if shift.any():
+            within = shift.ravel() != 0
+            probabilities[within] = np.mean(
+                [
+                    self.model.probabilities(
+                        _with_lull(
+                            rows[within],
+                            np.abs(gap + shift * hour.total_seconds()).ravel()[within],
+                            pace,
+                        )
+                    )
+                    for hour in TIMES_OF_DAY
                 ],
                 axis=0,
             )

@@ -48,6 +48,10 @@ LULL_RESOLUTION = timedelta(minutes=10)
 # are real: two outlets publishing in the same minute.) So is an article that came with no date at all and is
 # stamped with when it arrived (``StoryItem.undated``), and a story whose latest stamp is such an arrival.
 UNKNOWN_LULLS = tuple(timedelta(hours=hours) for hours in (0, 1, 3, 6, 12))
+# A midnight stamp against a timed one: the date-only side was published at some time of its day, unknown, so
+# the pair is judged as if it had come at each of these hours (the middles of six four-hour spans) and the
+# probabilities averaged. Two midnights of different days keep their whole days apart, the expected distance.
+TIMES_OF_DAY = tuple(timedelta(hours=hours) for hours in (2, 6, 10, 14, 18, 22))
 
 FEATURES = (
     "cosine",  # the article's embedding against the story's mean
@@ -80,9 +84,9 @@ class PairFeatures:
     # Across languages the cosine comes from the bridge and the shared words are names and numbers only, which
     # say less than the same signals within one language: the trees read how much of the story that concerns.
     foreign_share: float = 0.0
-    # True when the lull is not known (``UNKNOWN_LULLS``): both stamps are the same midnight, dates without
-    # times, or either article came undated and is stamped with when it arrived
-    lull_unknown: bool = False
+    # The lulls the pair may have had when its stamps do not tell (``possible_lulls``), judged at each and the
+    # probabilities averaged; empty when ``lull`` is exact
+    lulls: tuple[timedelta, ...] = ()
 
     def vector(self) -> np.ndarray:
         hours, paces = lull_columns(self.lull.total_seconds(), self.pace.total_seconds())
@@ -120,8 +124,8 @@ class PlacementModel:
     threshold: float  # join the best story when its probability reaches this
 
     def probability(self, features: PairFeatures) -> float:
-        if features.lull_unknown:
-            rows = np.stack([replace(features, lull=lull).vector() for lull in UNKNOWN_LULLS])
+        if features.lulls:
+            rows = np.stack([replace(features, lull=lull).vector() for lull in features.lulls])
             return float(self.probabilities(rows).mean())
         vector = features.vector()
         logit = self.baseline
@@ -180,9 +184,29 @@ def lull_to(published: datetime, first: datetime, last: datetime) -> timedelta:
     return max(published - last, first - published, timedelta(0))
 
 
+def possible_lulls(published: datetime, first: datetime, last: datetime, unknown: bool) -> tuple[timedelta, ...]:
+    """The lulls an article stamped ``published`` may really have to a story from ``first`` to ``last`` when
+    the stamps do not tell it, else none (``lull_to`` is exact). ``unknown``: either side came undated and is
+    stamped with when it arrived. A stamp at midnight (UTC, as dates without a time are read) against a timed
+    one stands for any time of its day (``TIMES_OF_DAY``): a sitemap's date for an event that timed feeds cover
+    from the morning on is not hours before it."""
+    if unknown or dates_only(published, last):
+        return UNKNOWN_LULLS
+    if at_midnight(published) and not at_midnight(last):
+        return tuple(lull_to(published + hour, first, last) for hour in TIMES_OF_DAY)
+    if at_midnight(last) and not at_midnight(published):
+        return tuple(lull_to(published - hour, first, last) for hour in TIMES_OF_DAY)
+    return ()
+
+
+def at_midnight(moment: datetime) -> bool:
+    """Whether ``moment`` is a midnight, as a date without a time is read."""
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
 def dates_only(first: datetime, second: datetime) -> bool:
     """Whether two stamps are the same midnight: a source that gives dates only stamped both."""
-    return first == second and (first.hour, first.minute, first.second, first.microsecond) == (0, 0, 0, 0)
+    return first == second and at_midnight(first)
 
 
 def _compact(value: float) -> float | int:
