@@ -424,36 +424,26 @@ class StoryEngine:
         undated = np.array([member.undated for member in members])
         unknown = ((seconds[:, None] == seconds[None, :]) & midnights[:, None]) | undated[:, None] | undated[None, :]
         if unknown.any():
-            probabilities[unknown.ravel()] = np.mean(
-                [
-                    self.model.probabilities(_with_lull(rows[unknown.ravel()], gap.total_seconds(), pace))
-                    for gap in UNKNOWN_LULLS
-                ],
-                axis=0,
-            )
+            judged = unknown.ravel()
+            lulls = [lull.total_seconds() for lull in UNKNOWN_LULLS]
+            probabilities[judged] = self._mean_probability(rows[judged], lulls, pace)
         # One side at midnight, the other timed: the date-only side may be any time of its day (``possible_lulls``)
         shift = (midnights[:, None].astype(float) - midnights[None, :]) * ~unknown
         if shift.any():
-            within = shift.ravel() != 0
-            probabilities[within] = np.mean(
-                [
-                    self.model.probabilities(
-                        _with_lull(
-                            rows[within],
-                            np.abs(gap + shift * hour.total_seconds()).ravel()[within],
-                            pace,
-                        )
-                    )
-                    for hour in TIMES_OF_DAY
-                ],
-                axis=0,
-            )
+            judged = shift.ravel() != 0
+            lulls = [np.abs(gap + shift * hour.total_seconds()).ravel()[judged] for hour in TIMES_OF_DAY]
+            probabilities[judged] = self._mean_probability(rows[judged], lulls, pace)
         probabilities = probabilities.reshape(count, count)
         later = seconds[:, None] > seconds[None, :]
         later |= (seconds[:, None] == seconds[None, :]) & (np.arange(count)[:, None] > np.arange(count)[None, :])
         joined = np.where(later, probabilities, probabilities.T)
         np.fill_diagonal(joined, 1.0)
         return joined
+
+    def _mean_probability(self, rows: np.ndarray, lulls: list, pace: float) -> np.ndarray:
+        """The mean of the model's probabilities for ``rows`` read at each of ``lulls`` (seconds, one for every
+        row or one each): a pair whose lull is not known, judged over the lulls it may have had."""
+        return np.mean([self.model.probabilities(_with_lull(rows, lull, pace)) for lull in lulls], axis=0)
 
     def detached(self, members: list[Member]) -> Story:
         """A story of ``members`` as the engine would keep it, in none of its indexes: to judge an article
