@@ -75,6 +75,14 @@ def get_parser(language: str) -> "Language | None":
     return _load_pipeline(language, ())
 
 
+@lru_cache(maxsize=None)
+def get_tokenizer(language: str) -> "Language":
+    """A blank spaCy pipeline of ``language``: its tokenizer alone, for a language no pipeline parses (German)."""
+    import spacy
+
+    return spacy.blank(language)
+
+
 def _load_pipeline(language: str, exclude: tuple[str, ...]) -> "Language | None":
     module = ENTITY_PIPELINES.get(language)
     if module is None:

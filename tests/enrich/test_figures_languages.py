@@ -1,5 +1,6 @@
 """Key figures across languages: numbers read as the article's language writes them, figures found in French
-and Spanish articles (none in German, which has no pipeline), and a figure agreeing with its translation."""
+and Spanish articles by their pipelines and in German ones from their words (no German pipeline is on PyPI),
+and a figure agreeing with its translation."""
 
 from __future__ import annotations
 
@@ -47,11 +48,19 @@ FIGURE_CASES = [
     ("fr", f"Environ 1{NARROW_NBSP}000 soldats seront déployés.", 1_000, None, "soldat", "about", "future"),
     ("es", "Más de 1.000 casos fueron registrados el lunes.", 1_000, None, "caso", "above", "count"),
     ("es", "El plan costará 1,9 billones de dólares.", 1.9e12, "USD", "plan", "exact", "future"),
+    # German, read from its words: the counted noun is the first capitalised word after the number
+    ("de", "Mehr als 1.000 Fälle wurden am Montag gemeldet.", 1_000, None, "fälle", "above", "count"),
+    ("de", "Rund 2,5 Millionen Menschen sind geimpft.", 2.5e6, None, "menschen", "about", "count"),
+    ("de", "Laut Behörden sind 3,5 Prozent der Bevölkerung geimpft.", 3.5, "%", "bevölkerung", "exact", "count"),
+    ("de", "Der Plan wird 1,9 Billionen Dollar kosten.", 1.9e12, "USD", "plan", "exact", "future"),
+    ("de", "Die Firma zahlte 3,4 Mio. Euro.", 3.4e6, "EUR", "firma", "exact", "count"),
+    ("de", "Bis zu 700 Soldaten sollen entsandt werden.", 700, None, "soldaten", "below", "future"),
+    ("de", "Die 45-jährige Frau wurde von 3 Polizisten festgenommen.", 3, None, "polizisten", "exact", "count"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("language", "text", "value", "unit", "noun", "bound", "kind"), FIGURE_CASES)
-def test_french_and_spanish_figures(language, text, value, unit, noun, bound, kind):
+def test_french_spanish_and_german_figures(language, text, value, unit, noun, bound, kind):
     figures = extract_figures(article(text, language))
     assert [(f.value, f.unit, f.noun, f.bound, f.kind, f.language) for f in figures] == [
         (pytest.approx(value), unit, noun, bound, kind, language)
@@ -64,7 +73,9 @@ def test_french_and_spanish_figures(language, text, value, unit, noun, bound, ki
     [
         ("fr", "L'enquête a commencé en 2015 et s'est terminée le 3 mars 2022."),
         ("es", "La reunión empezó el 14 de mayo de 2021."),
-        ("de", "Mehr als 1.000 Fälle wurden am Montag gemeldet."),  # no German pipeline: no figures
+        ("de", "Die Sitzung begann am 3. März 2021 um 15 Uhr."),  # a date and a time
+        ("de", "Der 2. Platz ging an die 45-jährige Läuferin aus Köln."),  # an ordinal, an age
+        ("de", "Die Firma zahlte 3,4 Mio. an ihre Aktionäre."),  # an amount that names nothing it counts
     ],
 )
 def test_no_figures(language, text):
@@ -96,6 +107,14 @@ def test_compare_figures_across_languages(sentences, expected):
     sources = {key: key.upper() for key in sentences}
     groups = compare_figures(per_article, sources, {key: [text] for key, text in sentences.items()})
     assert [(g["relation"], sorted(v["value"] for v in g["values"])) for g in groups] == expected
+
+
+def test_a_german_figure_agrees_with_its_english_translation_once_their_nouns_are_paired():
+    german = extract_figures(article("Mehr als 1.000 Menschen wurden am Montag evakuiert.", "de", "de"))
+    english = extract_figures(article("About 1,200 people were evacuated on Monday.", "en", "en"))
+    paired = shared_nouns([*german, *english])
+    assert [f.noun for f in paired] == ["people", "people"]
+    assert relation(paired[0], paired[1]) is Relation.AGREE
 
 
 def test_figures_of_one_language_keep_their_nouns():

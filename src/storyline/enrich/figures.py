@@ -171,12 +171,17 @@ def _digits(word: str) -> float | None:
 
 def extract_figures(article: Article) -> list[Figure]:
     """The article's figures; French and Spanish ones read by their own language's pipeline
-    (``foreign_sentence_figures``), none in a language without one (German)."""
+    (``foreign_sentence_figures``), German ones from its words alone (``german_sentence_figures``), none in
+    other languages."""
     language = nlp.primary_language(article.language)
     figures: list[Figure] = []
     if language == "en":
         for sentence, doc in enumerate(article_docs(article)[1]):
             figures.extend(_sentence_figures(doc, sentence))
+        return figures
+    if language == "de":
+        for sentence, doc in enumerate(nlp.get_tokenizer("de").pipe(article.sentences)):
+            figures.extend(german_sentence_figures(doc, sentence))
         return figures
     parser = nlp.get_parser(language) if language in FOREIGN_SCALES else None
     if parser is None:
@@ -488,7 +493,8 @@ def foreign_sentence_figures(doc: "Doc", sentence: int, language: str) -> list[F
         found.append(
             Figure(
                 value, written.text, counts, sentence, unit, noun=noun.lemma_.lower(),
-                modifiers=_content_lemmas(modifiers), kind=_foreign_kind(span.root), bound=_foreign_bound(doc, span),
+                modifiers=_content_lemmas(modifiers), kind=_foreign_kind(span.root),
+                bound=_bound_before(doc, span, FOREIGN_BOUNDS),
                 rounding=_rounding(english_number(span.text, language), unit), language=language,
             )
         )  # fmt: skip
@@ -559,9 +565,113 @@ def _foreign_kind(token: "Token") -> str:
     return "count"
 
 
-def _foreign_bound(doc: "Doc", span: "Span") -> str:
+def _bound_before(doc: "Doc", span: "Span", bounds: Sequence[tuple[str, re.Pattern]]) -> str:
+    """The first of ``bounds`` whose words come right before the number ("plus de", "mehr als"), else exact."""
     before = doc[max(0, span.start - 4) : span.start].text.lower()
-    return next((bound for bound, pattern in FOREIGN_BOUNDS if pattern.search(before)), "exact")
+    return next((bound for bound, pattern in bounds if pattern.search(before)), "exact")
+
+
+# --- German ---------------------------------------------------------------------------------------------------
+# No German pipeline is on PyPI, so a German figure is read from its words. German writes every noun
+# capitalised, so the counted noun is the first capitalised word after the number, past a few articles and
+# prepositions ("1.000 Fälle", "2,5 Millionen Menschen", "3,5 Prozent der Bevölkerung"); an amount with no noun
+# after it counts the nearest noun before it ("Der Plan wird 1,9 Billionen Dollar kosten"). Nouns are compared
+# as written, not lemmatised; modifiers, owners and dates are not read.
+
+GERMAN_BOUNDS = (
+    ("about", re.compile(r"\b(?:etwa|rund|ungefähr|circa|ca\.|knapp|fast|beinahe|nahezu)\s*$")),
+    ("above", re.compile(r"\b(?:mehr\s+als|über|mindestens|wenigstens)\s*$")),
+    ("below", re.compile(r"\b(?:weniger\s+als|unter|bis\s+zu|höchstens)\s*$")),
+)  # fmt: skip
+GERMAN_MONTHS = frozenset(
+    "januar jänner februar märz april mai juni juli august september oktober november dezember".split()
+)
+GERMAN_GAP = frozenset("der die das den dem des ein eine einer eines einem von vom aus".split())
+GERMAN_NOT_COUNTED = frozenset({"uhr", "jahr", "jahre", "jahren", "prozent"})  # times, ages, units
+# A modal verb, or "werden" with an infinitive closing the sentence ("wird ... kosten"; "wurden ... gemeldet" is
+# a passive): the number is planned or forecast.
+GERMAN_MODALS = frozenset({"soll", "sollen", "sollte", "sollten", "könnte", "könnten", "dürfte", "dürften",
+                           "voraussichtlich", "erwartet", "geplant"})  # fmt: skip
+GERMAN_FUTURE_AUXILIARIES = frozenset({"wird", "werden", "würde", "würden"})
+
+
+def german_sentence_figures(doc: "Doc", sentence: int) -> list[Figure]:
+    found = []
+    for span in _german_number_spans(doc):
+        parsed = parse_number(span.text, "de")
+        if parsed is None or _german_not_a_figure(span):
+            continue
+        value, unit = parsed
+        noun = _german_noun_after(doc, span.end)
+        written = doc[span.start : noun.i + 1] if noun is not None else span
+        if noun is not None and noun.lower_ in FOREIGN_CURRENCIES:  # "1,9 Billionen Dollar"
+            unit, noun = CURRENCIES[FOREIGN_CURRENCIES[noun.lower_]], None
+        if noun is None and unit is not None:
+            noun = _german_noun_before(doc, span.start)
+        if noun is None:
+            continue
+        found.append(
+            Figure(
+                value, written.text, noun.lower_, sentence, unit, noun=noun.lower_, kind=_german_kind(doc),
+                bound=_bound_before(doc, span, GERMAN_BOUNDS),
+                rounding=_rounding(english_number(span.text, "de"), unit), language="de",
+            )
+        )  # fmt: skip
+    return found
+
+
+def _german_number_spans(doc: "Doc") -> Iterable["Span"]:
+    """``_foreign_number_spans``, with what German writes after a number kept in it: an abbreviated scale
+    ("3,4 Mio."), "Prozent", a currency sign."""
+    for span in _foreign_number_spans(doc, "de"):
+        end = span.end
+        while end < len(doc) and (
+            doc[end].lower_.rstrip(".") in FOREIGN_SCALES["de"]
+            or doc[end].lower_ == "prozent"
+            or doc[end].text in CURRENCIES
+        ):
+            end += 1
+        yield doc[span.start : end]
+
+
+def _german_not_a_figure(span: "Span") -> bool:
+    """Years, ordinals ("3. März", "der 2. Platz"), times, ages, numbers inside words ("45-jährige", "G7")."""
+    doc = span.doc
+    if re.fullmatch(r"\d+\.", span[-1].text) or ":" in span.text:
+        return True
+    if any(re.search(r"\d", token.text) and re.search(r"[^\W\d_]", token.text) for token in span):
+        return True
+    after = doc[span.end] if span.end < len(doc) else None
+    if after is not None and (after.lower_ in GERMAN_NOT_COUNTED | GERMAN_MONTHS or after.text in ("-", "–")):
+        return True
+    return bool(re.fullmatch(r"(1[89]|20)\d\d", span.text.strip()))
+
+
+def _german_noun(token: "Token") -> bool:
+    return token.is_alpha and token.text[:1].isupper() and token.lower_ not in FOREIGN_SCALES["de"]
+
+
+def _german_noun_after(doc: "Doc", start: int) -> "Token | None":
+    for token in doc[start : start + MAX_GAP + 1]:
+        if _german_noun(token):
+            return token
+        if token.lower_ not in GERMAN_GAP:
+            return None
+    return None
+
+
+def _german_noun_before(doc: "Doc", end: int) -> "Token | None":
+    """The nearest noun before the number, the sentence's first word left out (capitalised whatever it is)."""
+    return next((token for token in reversed(doc[1:end]) if _german_noun(token)), None)
+
+
+def _german_kind(doc: "Doc") -> str:
+    words = [token for token in doc if token.is_alpha]
+    if any(token.lower_ in GERMAN_MODALS for token in words):
+        return "future"
+    closing = words[-1].lower_ if words else ""
+    auxiliary = any(token.lower_ in GERMAN_FUTURE_AUXILIARIES for token in words)
+    return "future" if auxiliary and closing.endswith("en") and not closing.startswith("ge") else "count"
 
 
 # --- relation -------------------------------------------------------------------------------------------------
