@@ -533,6 +533,21 @@ def test_an_article_no_pipeline_reads_names_the_entities_already_known(language,
     assert arrival.entities == entities
 
 
+def test_an_article_no_pipeline_reads_keeps_the_names_it_spells_out_when_it_is_enriched():
+    """Placed first and enriched behind, a German article's enrichment finds few names (``aliases``): the
+    names earlier coverage found that it spells out stay its own, with those added."""
+    engine = StoryEngine()
+    english = replace(subject_item("english", SUBJECT_START), entities=["joe-biden", "white-house"])
+    story_id = engine.add(english).story_id
+    title = "Joe Biden empfängt Olaf Scholz im Weißen Haus"
+    german = replace(subject_item("german", SUBJECT_START, 1.0, title), language="de")
+    engine.add(german, story_id=story_id)
+    engine.learn_entities("german", ["germany"])
+    (member,) = [member for member in engine.story(story_id).members if member.key == "german"]
+    assert member.entities == {"joe-biden", "white-house", "germany"}
+    assert engine.story(story_id).entities["joe-biden"] == 2
+
+
 def test_a_story_in_another_language_is_compared_on_names_and_numbers():
     """A French report shares only "Biden" and "2,000" with an English story: against its names and numbers
     that is most of what it says, against its whole vocabulary little."""

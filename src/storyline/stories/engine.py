@@ -342,11 +342,12 @@ class StoryEngine:
         return self.candidate_features(self.arrival(item))
 
     def arrival(self, item: StoryItem) -> Arrival:
-        """What placement reads of ``item``; an article in a language no entity pipeline reads names the
-        entities earlier articles named that it spells out (``lexical.known_names``)."""
+        """What placement reads of ``item``; an article in a language no entity pipeline reads names, beside
+        the few its enrichment knows (``aliases``), the entities earlier articles named that it spells out
+        (``lexical.known_names``)."""
         entities = frozenset(item.entities)
-        if not entities and item.language not in NAMED_LANGUAGES:
-            entities = lexical.known_names(item.title, item.text, self._entity_frequencies.counts)
+        if item.language not in NAMED_LANGUAGES:
+            entities |= lexical.known_names(item.title, item.text, self._entity_frequencies.counts)
         return Arrival(
             unit(item.embedding),
             entities,
@@ -478,8 +479,9 @@ class StoryEngine:
         story = self._stories.get(self._story_of_key.get(key, -1))
         if story is None:
             return False
-        learned = frozenset(entities)
         for position, member in enumerate(story.members):
+            # In a language no pipeline reads, the names the article spelled out at placement stay its own.
+            learned = frozenset(entities) | (member.entities if member.language not in NAMED_LANGUAGES else set())
             if member.key != key or member.entities == learned:
                 continue
             added, dropped = learned - member.entities, member.entities - learned
