@@ -1,5 +1,6 @@
 """Hashtags across languages: each language's own entity pipeline, names written as the English coverage
-writes them, none where no pipeline knows the language, and each hashtag shown in the reader's language."""
+writes them, only the alias table's names where no pipeline knows the language (German), and each hashtag shown
+in the reader's language."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ GERMAN = (
     "Erfolgsstrategie ihrer Fraktionskollegen kritisiert.",
 )
 
+GERMAN_NAMES = (
+    "Joe Biden empfängt Olaf Scholz im Weißen Haus",
+    "Die USA und Deutschland beraten mit der NATO. Die Regierung Deutschlands und die Europäische Union verlangen "
+    "Hilfe für Kiew. Maurice Müller sprach mit den Vereinten Nationen.",
+)
+
 
 def hashtags(title: str, text: str, language: str) -> dict[str, str]:
     article = Article(key="k", url="https://example.invalid/k", title=title, text=text, source="Test",
@@ -47,8 +54,11 @@ def hashtags(title: str, text: str, language: str) -> dict[str, str]:
         (SPANISH, "es", {"white-house": "place", "united-states": "place", "kevin-mccarthy": "person",
                          "london": "place", "nato": "org"},
          {"casa-blanca", "estados-unidos", "la-otan", "londres", "gobierno-de"}),
-        # no German pipeline: no hashtags rather than German nouns taken for names
-        (GERMAN, "de", {}, {"der-fall", "meinungsfreiheit", "erfolgsstrategie"}),
+        # no German pipeline: the alias table's names only, rather than German nouns taken for names
+        (GERMAN, "de", {"supreme-court": "org"}, {"der-fall", "meinungsfreiheit", "erfolgsstrategie"}),
+        (GERMAN_NAMES, "de", {"white-house": "place", "united-states": "place", "germany": "place", "nato": "org",
+                              "european-union": "org", "kyiv": "place", "united-nations": "org"},
+         {"joe-biden", "olaf-scholz", "die-usa", "regierung", "hilfe", "maurice-muller", "mauritius", "weissen-haus"}),
     ],
 )  # fmt: skip
 def test_each_language_names_its_entities_as_the_english_coverage_does(article, language, expected, absent):

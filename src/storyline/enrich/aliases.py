@@ -18,9 +18,6 @@ LANGUAGES = ("en", "fr", "de", "es")
 # English name -> language -> its names there, the one shown to readers first; only where they differ from English.
 NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "NATO": {"fr": ("OTAN",), "es": ("OTAN",)},
-    "United Nations": {"fr": ("ONU", "Organisation des Nations unies"), "de": ("UNO",),
-                       "es": ("ONU", "Organización de las Naciones Unidas")},
-    "European Union": {"fr": ("UE",), "es": ("UE",)},
     "White House": {"fr": ("Maison Blanche",), "de": ("Weißes Haus", "Weißen Haus"), "es": ("Casa Blanca",)},
     "Supreme Court": {"fr": ("Cour suprême",), "de": ("Oberster Gerichtshof", "Obersten Gerichtshof"),
                       "es": ("Tribunal Supremo", "Corte Suprema")},
@@ -43,7 +40,17 @@ NAMES: dict[str, dict[str, tuple[str, ...]]] = {
     "Jerusalem": {"fr": ("Jérusalem",), "es": ("Jerusalén",)},
     "Kyiv": {"fr": ("Kiev",), "de": ("Kiew",), "es": ("Kiev",)},
     "Beijing": {"fr": ("Pékin",), "de": ("Peking",), "es": ("Pekín",)},
+    # German writes these inflected or by another name than CLDR's
+    "United States": {"de": ("USA", "Vereinigten Staaten")},
+    "United Kingdom": {"de": ("Großbritannien", "Vereinigten Königreich")},
+    "European Union": {"fr": ("UE",), "de": ("EU", "Europäischen Union"), "es": ("UE",)},
+    "United Nations": {"fr": ("ONU", "Organisation des Nations unies"), "de": ("UNO", "Vereinten Nationen"),
+                       "es": ("ONU", "Organización de las Naciones Unidas")},
 }  # fmt: skip
+# The table's organisations; its other names, like every country and union of countries, are places.
+ORGANISATIONS = frozenset({"NATO", "United Nations", "European Union", "Supreme Court", "Congress", "Senate",
+                           "House of Representatives", "Republican Party", "Democratic Party", "Pentagon",
+                           "Kremlin"})  # fmt: skip
 
 
 def _territories(locale: str) -> dict[str, str]:
@@ -69,6 +76,28 @@ def _canonical() -> dict[str, str]:
 def canonical(name: str) -> str | None:
     """The English name of an entity written ``name`` in another language, or None when there is none."""
     return _canonical().get(name.lower())
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _names_in(language: str) -> dict[str, str]:
+    """Lowercased name in ``language`` or in English -> the English name, for every country, union of countries
+    and name of the table."""
+    english = _territories("en")
+    found = {name.lower(): name for name in [*english.values(), *NAMES]}
+    found.update((name.lower(), english[code]) for code, name in _territories(language).items() if code in english)
+    for name, languages in NAMES.items():
+        found.update((form.lower(), name) for form in languages.get(language, ()))
+    return found
+
+
+def known(name: str, language: str) -> tuple[str, str] | None:
+    """(English name, kind) of the country, union of countries or name of the table written ``name`` in
+    ``language`` or in English, else None: the names that can be trusted where no entity pipeline reads the
+    language (a name of another language may be a word or a first name here: "Maurice" is Mauritius in French)."""
+    english = _names_in(language).get(name.lower())
+    if english is None:
+        return None
+    return english, "org" if english in ORGANISATIONS else "place"
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,9 @@ coming back to. ``resolve_story`` repeats the alias merge across a story's artic
 
 French and Spanish articles have their names found by their own language's spaCy pipeline and written in
 English where the name differs ("OTAN" is NATO, "Allemagne" Germany: ``aliases``), so they share the English
-coverage's hashtags; articles in languages with no pipeline get none (``nlp.ENTITY_PIPELINES``), nor topics,
-which read English noun phrases.
+coverage's hashtags. German articles, which no pipeline reads, get only the countries and names the alias table
+knows (``known_name_hashtags``); other languages get none (``nlp.ENTITY_PIPELINES``), and no language but
+English gets topics, which read English noun phrases.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 TITLE_SENTENCE = -1
 MAX_NAME_TOKENS = 6
 MAX_NAME_CHARS = 50
+MAX_KNOWN_WORDS = 4  # the longest name of ``aliases`` in words ("Organisation des Nations unies" is lower-case)
 MAX_TOPICS = 3
 MIN_TOPIC_MENTIONS = 3
 
@@ -398,7 +400,7 @@ def _prominence(entity: _Entity) -> tuple[int, int, int]:
 def extract_hashtags(article: Article) -> list[Hashtag]:
     found = entity_docs(article)
     if found is None:
-        return []
+        return known_name_hashtags(article)
     title_doc, docs = found
     all_docs = [title_doc, *docs]
     defined = _defined_acronyms(" ".join([article.title, *article.sentences]))
@@ -407,6 +409,53 @@ def extract_hashtags(article: Article) -> list[Hashtag]:
     tags = [_hashtag(entity) for entity in sorted(entities, key=_prominence)]
     topics = extract_topics(title_doc, docs) if nlp.primary_language(article.language) == "en" else []
     return unique_hashtags(tags + topics)
+
+
+def known_name_hashtags(article: Article) -> list[Hashtag]:
+    """For an article in a language no entity pipeline reads but the alias table does (German): the countries,
+    unions of countries and names of the table (``aliases.known``) it writes, in English. Nothing else can be
+    told from its capitalised words: German capitalises every noun ("Der Fall", "Meinungsfreiheit")."""
+    language = nlp.primary_language(article.language)
+    if language not in aliases.LANGUAGES:
+        return []
+    tags = []
+    for sentence, text in [(TITLE_SENTENCE, article.title), *enumerate(article.sentences)]:
+        for run in capitalised_runs(text):
+            tags.extend(
+                Hashtag(name, kind, slugify(name), 1, [sentence] if sentence != TITLE_SENTENCE else [])
+                for name, kind in _known_names_in(run, language)
+            )
+    return unique_hashtags(tags)
+
+
+def _known_names_in(run: Sequence[str], language: str) -> Iterable[tuple[str, str]]:
+    """The known names a run of capitalised words holds, longest first and not overlapping ("Weißen Haus", not
+    also "Haus"); a genitive "s" is read off ("Deutschlands")."""
+    start = 0
+    while start < len(run):
+        for end in range(min(len(run), start + MAX_KNOWN_WORDS), start, -1):
+            name = " ".join(run[start:end])
+            found = aliases.known(name, language) or (
+                aliases.known(name[:-1], language) if name.endswith("s") else None
+            )
+            if found is not None:
+                yield found
+                start = end
+                break
+        else:
+            start += 1
+
+
+def capitalised_runs(text: str) -> list[list[str]]:
+    """The runs of capitalised words ("Joe Biden", "Weißen Haus"), where a name may be in any language that
+    capitalises names; punctuation ends a run."""
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[^\W_]+(?:[.'’-][^\W_]+)*|[^\w\s]", text):
+        if word[:1].isupper():
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
 
 
 def unique_hashtags(tags: Iterable[Hashtag]) -> list[Hashtag]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from storyline.enrich.entities import known_alias, slugify
+from storyline.enrich.entities import capitalised_runs, known_alias, slugify
 
 # Letters and digits, with inner apostrophes, dots and hyphens kept ("o'brien", "covid-19", "u.s").
 WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
@@ -33,18 +33,6 @@ def terms(title: str, text: str) -> frozenset[str]:
 
 
 MAX_NAME_WORDS = 4
-
-
-def capitalised_runs(text: str) -> list[list[str]]:
-    """The runs of capitalised words ("Joe Biden", "Weißen Haus"), where a name may be in any language that
-    capitalises names; punctuation ends a run."""
-    runs: list[list[str]] = [[]]
-    for word in re.findall(r"[^\W_]+(?:[.'’-][^\W_]+)*|[^\w\s]", text):
-        if word[:1].isupper():
-            runs[-1].append(word)
-        elif runs[-1]:
-            runs.append([])
-    return [run for run in runs if run]
 
 
 def names_and_numbers(title: str, text: str) -> frozenset[str]:
