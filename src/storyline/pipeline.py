@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -347,7 +347,7 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         figures=[_asdict(figure) for figure in analysis.figures],
         embedding=processed.embedding.astype(np.float32).tobytes(),
         refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
-        placement=placement_record(processed.evidence, analysis.hashtags),
+        placement=placement_record(processed.evidence, evidence_names(session, processed.evidence, analysis.hashtags)),
         enriched_at=datetime.now(timezone.utc) if processed.enriched else None,
     )
     session.add(row)
@@ -363,12 +363,19 @@ def refresh_counts(session: Session, story_ids: Iterable[int]) -> None:
         queries.refresh_story_counts(session, story_id)
 
 
-def placement_record(evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict | None:
-    """What the story page and the API show of why an article joined its story, entity slugs named as the
-    article names them."""
+def evidence_names(session: Session, evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict[str, str]:
+    """The names of the entities ``evidence`` shares: as the article names them, else as stored (the names a
+    German article spells out are ones other coverage found)."""
+    names = {tag.slug: tag.name for tag in hashtags}
+    unnamed = [slug for slug in evidence.entities if slug not in names] if evidence is not None else []
+    return queries.entity_names(session, unnamed) | names
+
+
+def placement_record(evidence: Evidence | None, names: Mapping[str, str]) -> dict | None:
+    """What the story page and the API show of why an article joined its story, entity slugs named by
+    ``names`` (``evidence_names``)."""
     if evidence is None:
         return None
-    names = {tag.slug: tag.name for tag in hashtags}
     return {
         "probability": round(evidence.probability, 3),
         "cosine": round(evidence.cosine, 3),

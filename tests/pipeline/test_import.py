@@ -23,6 +23,7 @@ def _invoke(runtime, *args):
 
 
 FRENCH = Path(__file__).parents[1] / "stories" / "testdata" / "french.jsonl"
+GERMAN = Path(__file__).parents[1] / "stories" / "testdata" / "german.jsonl"
 
 
 def french_report() -> dict:
@@ -32,7 +33,13 @@ def french_report() -> dict:
     return record | {"url": "https://www.lemonde.example/international/casey-enquete-nationale"}
 
 
-def test_seed_import_is_one_story_and_idempotent_and_a_french_report_joins_it(
+def german_report() -> dict:
+    """The seed event in German, which no entity pipeline reads."""
+    record = json.loads(GERMAN.read_text(encoding="utf-8"))
+    return record | {"url": "https://www.spiegel.example/ausland/casey-untersuchung"}
+
+
+def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_join_it(
     sqlite_runtime, seed_records, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
@@ -60,19 +67,23 @@ def test_seed_import_is_one_story_and_idempotent_and_a_french_report_joins_it(
         }
         assert ("Louise Casey", "louise-casey") in speakers
         assert not {slug for _, slug in speakers} & {"casey", "lady-casey", "baroness-casey"}
-    second = _invoke(
-        sqlite_runtime, "import", str(_write_jsonl(tmp_path / "more.jsonl", seed_records + [french_report()]))
-    )
+    more = seed_records + [french_report(), german_report()]
+    second = _invoke(sqlite_runtime, "import", str(_write_jsonl(tmp_path / "more.jsonl", more)))
     assert second.exit_code == 0, second.output
-    assert "imported 1, already present 4" in second.output
+    assert "imported 2, already present 4" in second.output
     with transaction(sqlite_runtime.sessions) as session:
-        assert queries.count_articles(session) == 5
+        assert queries.count_articles(session) == 6
         rows = queries.latest_articles(session, limit=10)
-        assert {row.story_id for row in rows} == {story_id}  # the French report joined the seed story
+        assert {row.story_id for row in rows} == {story_id}  # the French and German reports joined the seed story
         french = next(row for row in rows if row.external_id == "seed-le-monde")
         assert french.language == "fr"  # told by its text
         french_slugs = {tag.entity.slug for tag in french.hashtags}
         assert {"louise-casey", "yvette-cooper"} <= french_slugs
+        # No pipeline reads German: its hashtags are the countries it names, and the names it shares with the
+        # story, which English coverage found, are shown by name on why it joined
+        german = next(row for row in rows if row.external_id == "seed-spiegel")
+        assert {tag.entity.slug for tag in german.hashtags} == {"united-kingdom"}
+        assert {"Louise Casey", "Yvette Cooper"} <= set(german.placement["entities"])
     config.get_settings.cache_clear()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -507,6 +507,13 @@ def invalidate_story_analysis(session: Session, story_ids: Iterable[int]) -> Non
 
 
 # Hashtags --------------------------------------------------------------------------------------------
+
+
+def entity_names(session: Session, slugs: Collection[str]) -> dict[str, str]:
+    """Slug -> name of the stored entities among ``slugs``."""
+    if not slugs:
+        return {}
+    return dict(session.execute(select(Entity.slug, Entity.name).where(Entity.slug.in_(list(slugs)))).tuples().all())
 
 
 def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> Entity:
