@@ -139,3 +139,57 @@ def test_sentence_embeddings_are_cached_and_equal_to_fresh_ones(monkeypatch):
 )
 def test_primary_language_drops_the_region(tag, language):
     assert nlp.primary_language(tag) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # A German ordinal ends with a full stop: before a month, or after the words German puts before one.
+        (
+            "Die Server seien am 30. Mai gehackt worden, teilte JBS mit. Das Weiße Haus schwieg.",
+            ["Die Server seien am 30. Mai gehackt worden, teilte JBS mit.", "Das Weiße Haus schwieg."],
+        ),
+        (
+            "Im 19. Jahrhundert war das anders. Zum 3. Mal tagte der Rat.",
+            ["Im 19. Jahrhundert war das anders.", "Zum 3. Mal tagte der Rat."],
+        ),
+        # A quotation closing after its full stop belongs to the sentence it ends.
+        (
+            "Innenministerin Yvette Cooper kündigte eine Untersuchung an. Sie sagte: „Wir handeln jetzt.“ Die "
+            "Opposition kritisierte das.",
+            [
+                "Innenministerin Yvette Cooper kündigte eine Untersuchung an.",
+                "Sie sagte: „Wir handeln jetzt.“",
+                "Die Opposition kritisierte das.",
+            ],
+        ),
+        (
+            "Le ministre a dit : « Nous agissons. » Le gouvernement a suivi.",
+            ["Le ministre a dit : « Nous agissons. »", "Le gouvernement a suivi."],
+        ),
+        ("„Wir handeln jetzt.“, sagte sie. Dann ging sie.", ["„Wir handeln jetzt.“, sagte sie.", "Dann ging sie."]),
+        # An opening « left at a sentence's end: the sentence goes on, or the quotation begins the next.
+        (
+            "Le plan a été dévoilé par Biden. Baptisé « Path out of the Pandemic », il prévoit de nouvelles règles.",
+            [
+                "Le plan a été dévoilé par Biden.",
+                "Baptisé « Path out of the Pandemic », il prévoit de nouvelles règles.",
+            ],
+        ),
+        (
+            "Le rapport ajoute plus loin : « Un élargissement de la Cour pourrait entraîner un cycle continu. » Le "
+            "Washington Post a relevé la pression.",
+            [
+                "Le rapport ajoute plus loin : « Un élargissement de la Cour pourrait entraîner un cycle continu. »",
+                "Le Washington Post a relevé la pression.",
+            ],
+        ),
+        # English as the parser splits it: a number ending a sentence is no ordinal, even after "am".
+        ('"I am 25. I\'m playing against Hewitt."', ['"I am 25.', "I'm playing against Hewitt.\""]),
+        ("The vote was 52 to 48. June saw more.", ["The vote was 52 to 48.", "June saw more."]),
+        ("He said: “We act now.” The opposition objected.", ["He said: “We act now.”", "The opposition objected."]),
+        ("Zum 3.", ["Zum 3."]),
+    ],
+)
+def test_sentences_of_other_languages_end_where_their_punctuation_says(text, sentences):
+    assert nlp.split_sentences(text) == sentences

@@ -27,7 +27,15 @@ def stock():
 
 def test_the_shared_pipeline_runs_the_memoised_components_in_place_of_the_originals():
     model = nlp.get_spacy()
-    assert model.pipe_names == ["tok2vec", "tagger", "parser", "memoised_attribute_ruler", "memoised_lemmatizer", "ner"]
+    assert model.pipe_names == [
+        "tok2vec",
+        "tagger",
+        "storyline_sentence_boundaries",
+        "parser",
+        "memoised_attribute_ruler",
+        "memoised_lemmatizer",
+        "ner",
+    ]
     assert {"attribute_ruler", "lemmatizer"} <= set(model.disabled)
 
 

