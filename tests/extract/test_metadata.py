@@ -7,29 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from lxml.html import document_fromstring
 
-from storyline.extract.metadata import declared_metadata, http_url, language_code, parse_timestamp
+from storyline.extract.metadata import declared_metadata, http_url, language_code
 
 UTC = timezone.utc
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2025-06-16T09:30:00+01:00", datetime(2025, 6, 16, 8, 30, tzinfo=UTC)),
-        ("2025-06-16T09:30:00Z", datetime(2025, 6, 16, 9, 30, tzinfo=UTC)),
-        ("2025-06-16T09:30:00", datetime(2025, 6, 16, 9, 30, tzinfo=UTC)),
-        ("2025-06-16", datetime(2025, 6, 16, tzinfo=UTC)),
-        ("Mon, 16 Jun 2025 09:30:00 -0400", datetime(2025, 6, 16, 13, 30, tzinfo=UTC)),
-        ("not a date", None),
-        ("99999-99-99", None),
-        ("0001-01-01T00:00:00+05:00", None),
-        ("November 19, 2019", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_timestamp_gives_aware_utc(value: str | None, expected: datetime | None) -> None:
-    assert parse_timestamp(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -278,3 +278,37 @@ def test_an_episode_known_only_by_its_enclosure_is_kept_and_never_fetched():
     assert bonus.url == "https://media.morningbrief.example/mb-bonus-2025-06-12.mp3?aid=rss_feed"
     assert not bonus.has_page and "future of the railways" in bonus.text
     assert all(entry.has_page for entry in entries if entry is not bonus)
+
+
+def _rss(pub_date: str) -> bytes:
+    return (
+        "<rss version='2.0'><channel><title>T</title><item><title>A</title><link>https://a.example/a</link>"
+        f"<pubDate>{pub_date}</pubDate></item></channel></rss>"
+    ).encode()
+
+
+# A feed that keeps dates only writes them as its own zone's midnight: stored as the date (``moments``), which
+# placement reads as a day whose time is unknown, not as 04:00.
+@pytest.mark.parametrize(
+    "content, published",
+    [
+        pytest.param(_rss("Mon, 16 Jun 2025 09:30:00 -0400"), datetime(2025, 6, 16, 13, 30), id="RSS time"),
+        pytest.param(_rss("Mon, 16 Jun 2025 00:00:00 -0400"), datetime(2025, 6, 16), id="RSS local midnight"),
+        pytest.param(_rss("Mon, 16 Jun 2025 00:00:00 EDT"), datetime(2025, 6, 16), id="RSS zone name"),
+        pytest.param(_rss("16 June 2025"), datetime(2025, 6, 16), id="RSS date only feedparser reads"),
+        pytest.param(_rss("last Monday"), None, id="RSS no date"),
+        pytest.param(
+            _atom('<link href="https://a.example/a"/><updated>2025-06-16T00:00:00+02:00</updated>'),
+            datetime(2025, 6, 16),
+            id="Atom local midnight",
+        ),
+        pytest.param(
+            _json_feed({"url": "https://a.example/a", "date_published": "2025-06-16T00:00:00-07:00"}),
+            datetime(2025, 6, 16),
+            id="JSON Feed local midnight",
+        ),
+    ],
+)
+def test_entry_dates_are_stored_in_utc_and_a_local_midnight_as_its_date(content, published):
+    (entry,) = parse_feed(content, BASE).entries
+    assert entry.published == (published.replace(tzinfo=timezone.utc) if published else None)

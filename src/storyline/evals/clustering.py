@@ -33,7 +33,7 @@ import numpy as np
 
 from storyline.domain import Article
 from storyline.errors import InputError
-from storyline.fetch import iso_datetime
+from storyline.moments import parse_moment
 from storyline.stories.engine import StoryEngine, StoryItem
 from storyline.stories.refine import RefineConfig, Refinement, Refiner
 
@@ -273,8 +273,8 @@ def read_labelled_jsonl(
 
 
 def _midnight_text(published: object) -> object:
-    """A line's ``published`` at its day's midnight, read as the import reads it (``fetch.iso_datetime``)."""
-    moment = iso_datetime(published) if isinstance(published, str) else None
+    """A line's ``published`` at its day's midnight, read as the import reads it (``moments.parse_moment``)."""
+    moment = parse_moment(published) if isinstance(published, str) else None
     return midnight(moment).isoformat() if moment is not None else published
 
 

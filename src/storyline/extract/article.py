@@ -14,7 +14,8 @@ from storyline.errors import ExtractError
 from storyline.extract.body import article_lines, clean_lines
 from storyline.extract.decode import decode_html
 from storyline.extract.ensemble import consensus, witnesses
-from storyline.extract.metadata import declared_metadata, http_url, language_code, parse_timestamp
+from storyline.extract.metadata import declared_metadata, http_url, language_code
+from storyline.moments import parse_moment
 
 
 @dataclass(slots=True)
@@ -92,7 +93,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
         title=title,
         text=body,
         author=author,
-        published=declared.published or parse_timestamp(found.get("date")),
+        published=declared.published or parse_moment(found.get("date")),
         image_url=http_url(found.get("image"), url) or declared.image_url,
         language=declared.language or language_code(found.get("language")),
         description=_first(found.get("description"), declared.description),

@@ -10,11 +10,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
+
+from storyline.moments import parse_moment
 
 # schema.org types that describe the page's own article (NewsArticle, ReportageNewsArticle, BlogPosting, ...).
 _ARTICLE_TYPE = re.compile(r"(Article|BlogPosting|Report)$")
@@ -103,31 +104,6 @@ def _text(value: object) -> str | None:
     return None
 
 
-def _parse_moment(value: str) -> datetime | None:
-    """ISO 8601 (what JSON-LD and OpenGraph specify) or RFC 2822 (what some CMSs emit in meta tags)."""
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value)
-    except (ValueError, TypeError, IndexError):
-        return None
-
-
-def parse_timestamp(value: str | None) -> datetime | None:
-    """An aware UTC datetime; a timestamp without zone is taken as UTC."""
-    moment = _parse_moment(value.strip()) if value else None
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        return moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        return None
-
-
 def http_url(value: str | None, base: str) -> str | None:
     """``value`` resolved against the page URL, when that gives an http(s) URL with a host."""
     if not value:
@@ -170,9 +146,9 @@ def declared_metadata(tree: HtmlElement, url: str) -> Declared:
     def structured(key: str) -> object:
         return next((item[key] for item in articles if item.get(key)), None)
 
-    published = parse_timestamp(_text(structured("datePublished")))
+    published = parse_moment(_text(structured("datePublished")))
     if published is None:
-        published = parse_timestamp(meta_content(tree, *_DATE_META))
+        published = parse_moment(meta_content(tree, *_DATE_META))
     image = _image(structured("image")) or meta_content(tree, "og:image", "og:image:url", "twitter:image")
     return Declared(
         title=_text(structured("headline")) or meta_content(tree, "og:title", "twitter:title"),

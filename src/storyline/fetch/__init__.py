@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
 
 import nh3
 from defusedxml import DefusedXmlException
@@ -83,12 +82,3 @@ def clip(value: str | None, field: str) -> str | None:
 def local_name(tag: object) -> str:
     """An element's name without its namespace: ``{http://...}loc`` -> ``loc``."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def iso_datetime(value: str | None) -> datetime | None:
-    """An ISO 8601 / RFC 3339 / W3C date or datetime as aware UTC (no zone means UTC); None if it is not one."""
-    try:
-        parsed = datetime.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)

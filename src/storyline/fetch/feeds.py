@@ -20,9 +20,10 @@ from defusedxml import DefusedXmlException
 
 from storyline.domain import ArticleInput
 from storyline.errors import InputError, ParseError
-from storyline.fetch import clip, iso_datetime, parse_xml, plain_text, safe_html
+from storyline.fetch import clip, parse_xml, plain_text, safe_html
 from storyline.fetch.urls import require_http_url
 from storyline.logs import get_logger
+from storyline.moments import parse_moment
 
 log = get_logger("fetch")
 
@@ -85,7 +86,7 @@ def _parse_xml_feed(content: bytes, base_url: str, feed_id: int | None) -> Parse
                 text=clip(plain_text(content_html or entry.get("summary")), "text"),
                 html=clip(content_html, "html"),
                 source=title,
-                published=_from_struct(entry.get("published_parsed") or entry.get("updated_parsed")),
+                published=_entry_date(entry),
                 language=language,
                 author=clip(plain_text(entry.get("author")), "author"),
                 image_url=_first_image(_image_candidates(entry), base_url),
@@ -140,6 +141,17 @@ def _image_candidates(entry: dict[str, Any]) -> Iterable[str | None]:
             yield link.get("href")
 
 
+def _entry_date(entry: dict[str, Any]) -> datetime | None:
+    """The entry's date as written, so that a midnight of the feed's own zone stays a date
+    (``moments.as_stored``); else as feedparser read it, which knows more formats but keeps only UTC."""
+    for key in ("published", "updated"):
+        written = entry.get(key)
+        moment = parse_moment(written if isinstance(written, str) else None) or _from_struct(entry.get(f"{key}_parsed"))
+        if moment is not None:
+            return moment
+    return None
+
+
 def _from_struct(value: struct_time | None) -> datetime | None:
     """feedparser's parsed dates are UTC time tuples; impossible ones become None."""
     if value is None:
@@ -182,7 +194,7 @@ def _parse_json_feed(content: bytes, base_url: str, feed_id: int | None) -> Pars
                 text=clip(text, "text"),
                 html=clip(content_html, "html"),
                 source=title,
-                published=iso_datetime(_string(item.get("date_published") or item.get("date_modified"))),
+                published=parse_moment(_string(item.get("date_published") or item.get("date_modified"))),
                 language=_primary_language(_string(item.get("language"))) or language,
                 # An item without an author has the feed's (JSON Feed 1.0 and 1.1 alike).
                 author=clip(plain_text(_json_author(item) or _json_author(document)), "author"),

@@ -13,8 +13,9 @@ from typing import Any
 
 from storyline.domain import ArticleInput
 from storyline.errors import InputError
-from storyline.fetch import FIELD_LIMITS, iso_datetime
+from storyline.fetch import FIELD_LIMITS
 from storyline.fetch.urls import require_http_url
+from storyline.moments import parse_moment
 
 MAX_LINE_CHARS = 8 * 1024 * 1024
 TEXT_FIELDS = ("title", "text", "html", "source", "language", "author")
@@ -46,7 +47,7 @@ def parse_line(line: str) -> ArticleInput:
     url = require_http_url(_text("url", record["url"], limit=None) or "")
     values = {name: _text(name, record.get(name), FIELD_LIMITS[name]) for name in TEXT_FIELDS}
     published = _text("published", record.get("published"), limit=100)
-    published_at = iso_datetime(published) if published else None
+    published_at = parse_moment(published) if published else None
     if published and published_at is None:
         raise InputError("field 'published' is not an ISO 8601 date", subject=published[:100])
     return ArticleInput(

@@ -9,9 +9,10 @@ from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
 from storyline.errors import InputError, ParseError
-from storyline.fetch import clip, iso_datetime, local_name, parse_xml, plain_text
+from storyline.fetch import clip, local_name, parse_xml, plain_text
 from storyline.fetch.urls import require_http_url
 from storyline.logs import get_logger
+from storyline.moments import parse_moment
 
 log = get_logger("fetch")
 
@@ -48,8 +49,8 @@ def parse_sitemap(content: bytes, base_url: str) -> Sitemap:
         if local_name(entry.tag) == "sitemap":
             sitemap.sitemaps.append(url)
         elif local_name(entry.tag) == "url":
-            published = iso_datetime(fields.get("publication_date"))
-            lastmod = published or iso_datetime(fields.get("lastmod"))
+            published = parse_moment(fields.get("publication_date"))
+            lastmod = published or parse_moment(fields.get("lastmod"))
             sitemap.pages.append(SitemapPage(url, lastmod, clip(plain_text(fields.get("title")), "title")))
     return sitemap
 
