@@ -24,6 +24,11 @@ SPANISH = (
     "Departamento de Estado en Washington dijeron que Kevin McCarthy se reunirá con Pedro Sánchez "
     "en Londres. Estados Unidos no ha respondido.",
 )
+SPANISH_QUOTED = (
+    "Casey acusa a las instituciones británicas",
+    "Según Louise Casey, «las instituciones miraron hacia otro lado durante años». El Gobierno británico aceptó "
+    "el informe.",
+)
 GERMAN = (
     "Der Fall Meinungsfreiheit beschäftigt den Obersten Gerichtshof",
     "Der Fall ist kompliziert, sagte Liz Cheney am Montagmorgen. Die Anti-Trump-Republikanerin hat die "
@@ -54,6 +59,8 @@ def hashtags(title: str, text: str, language: str) -> dict[str, str]:
         (SPANISH, "es", {"white-house": "place", "united-states": "place", "kevin-mccarthy": "person",
                          "london": "place", "nato": "org"},
          {"casa-blanca", "estados-unidos", "la-otan", "londres", "gobierno-de"}),
+        # the preposition that attributes a quotation is no part of the name after it
+        (SPANISH_QUOTED, "es", {"louise-casey": "person"}, {"segun-louise-casey"}),
         # no German pipeline: the alias table's names only, rather than German nouns taken for names
         (GERMAN, "de", {"supreme-court": "org"}, {"der-fall", "meinungsfreiheit", "erfolgsstrategie"}),
         (GERMAN_NAMES, "de", {"white-house": "place", "united-states": "place", "germany": "place", "nato": "org",

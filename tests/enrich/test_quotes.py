@@ -19,13 +19,13 @@ GOLD = json.loads((Path(__file__).parent / "testdata" / "seed_gold.json").read_t
 MIN_RECALL = 0.9
 
 
-def make_article(text: str, title: str = "A story", key: str = "k") -> Article:
+def make_article(text: str, title: str = "A story", key: str = "k", language: str = "en") -> Article:
     return Article(key=key, url=f"https://example.invalid/{key}", title=title, text=text, source="Test",
-                   sentences=split_sentences(text))  # fmt: skip
+                   language=language, sentences=split_sentences(text))  # fmt: skip
 
 
-def quotes_of(text: str) -> list[Quote]:
-    article = make_article(text)
+def quotes_of(text: str, language: str = "en") -> list[Quote]:
+    article = make_article(text, language=language)
     return extract_quotes(article, extract_hashtags(article))
 
 
@@ -161,3 +161,45 @@ def test_extract_quotes_never_raises(text):
     article = make_article(text or "x")
     for quote in extract_quotes(article, extract_hashtags(article)):
         assert 0 <= quote.sentence < max(1, len(article.sentences))
+
+
+# Written for these tests in the manner of wire copy in each language. The English parse cannot read their speech
+# verbs and subjects: a speech cue beside the quotation and the known name nearest it give the speaker.
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "fr",
+            "Keir Starmer a accepté le rapport. Selon Louise Casey, « les institutions ont détourné le regard pendant "
+            "des années ». « Ce rapport est accablant pour tout le pays », a déclaré Keir Starmer mardi.",
+            [
+                ("les institutions ont détourné le regard pendant des années", "louise-casey"),
+                ("Ce rapport est accablant pour tout le pays", "keir-starmer"),
+            ],
+        ),
+        (
+            "es",
+            "La ministra del Interior, Yvette Cooper, anunció el lunes una investigación nacional. «No vamos a dejar "
+            "a estas víctimas sin respuesta», dijo Cooper ante el Parlamento.",
+            [("No vamos a dejar a estas víctimas sin respuesta", "yvette-cooper")],
+        ),
+        (
+            # German: „…“, the closing mark an English opener; the alias table knows the NATO, no German people
+            "de",
+            "Die Allianz berät in Brüssel. „Wir sind bereit, unsere Verbündeten zu schützen“, erklärte die NATO am "
+            "Dienstag. Ein Sprecher sagte: „Die Lage ist ernst und verlangt Entscheidungen.“ Die Minister reisten ab.",
+            [
+                ("Wir sind bereit, unsere Verbündeten zu schützen", "nato"),
+                ("Die Lage ist ernst und verlangt Entscheidungen.", None),
+            ],
+        ),
+        (
+            # a name beside the quotation but no word saying it was spoken: no speaker
+            "fr",
+            "Emmanuel Macron au sommet. « Une journée historique pour l'Europe entière » titrait le journal.",
+            [("Une journée historique pour l'Europe entière", None)],
+        ),
+    ],
+)
+def test_quotes_in_other_languages_and_their_speakers(language, text, expected):
+    assert [(quote.text, quote.speaker_slug) for quote in quotes_of(text, language)] == expected

@@ -86,6 +86,9 @@ POSSESSIVE = re.compile(r"\s*['’]s?$")
 # ("de Californie", "La OTAN"). A capitalised one goes only when the rest is a name known without it: Le Pen,
 # Los Angeles and El Salvador keep theirs.
 LEADING_FUNCTION_WORD = re.compile(r"^(?:[LlDd]['’]|(?:le|la|les|de|du|des|del|el|los|las|al)\s+)", re.IGNORECASE)
+# "Según Louise Casey, «…»": the preposition that attributes a quotation opens the sentence, capitalised, and the
+# Spanish model takes it into the name; it never is part of one.
+ATTRIBUTING_PREPOSITION = re.compile(r"^(?:según|segun|selon|d['’]après)\s+", re.IGNORECASE)
 TRAILING_FUNCTION_WORD = re.compile(r"\s+(?:le|la|les|de|du|des|del|el|los|las|al|y|et)$")
 INNER_POSSESSIVE = re.compile(r"['’]s?\s")
 EDGE_JUNK = "\"'‘’“”()[]{}.,;:!?-–— "
@@ -265,8 +268,9 @@ def _span_mention(span: "Span", sentence: int, order: int) -> Mention | None:
 
 
 def _without_function_word(name: str) -> str:
-    """A French or Spanish span without the article or preposition it starts or ends with ("Gobierno de")."""
-    name = TRAILING_FUNCTION_WORD.sub("", name)
+    """A French or Spanish span without the article or preposition it starts or ends with ("Gobierno de",
+    "Según Louise Casey")."""
+    name = ATTRIBUTING_PREPOSITION.sub("", TRAILING_FUNCTION_WORD.sub("", name), count=1)
     rest = LEADING_FUNCTION_WORD.sub("", name, count=1)
     return rest if rest != name and (name[0].islower() or name[1] in "'’" or known_alias(rest)) else name
 

@@ -5,6 +5,8 @@ newspaper habit of leaving a quote open at a paragraph end when the next paragra
 comes from the speech verb next to the quote (its subject in spaCy's parse), resolved to a hashtag: names and
 short forms through the article's hashtags, roles ("the Home Secretary") through who the article says holds
 them, pronouns through the most recent compatible subject. When nothing resolves, the speaker stays None.
+French, German and Spanish quotations (their marks too: „…“, »…«, « … ») are attributed without the parse,
+which is English: by a speech word of the language beside the quotation and the known name nearest it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from storyline import nlp
 from storyline.domain import Article, Hashtag, Quote
 from storyline.enrich.entities import HONORIFIC_GENDER, ROLE_WORDS, article_docs, match_hashtag
 
@@ -42,10 +45,34 @@ ROLE_PATTERN = "|".join(re.escape(role) for role in ROLE_PHRASES)
 NAME_PATTERN = r"[A-Z][\w'’-]+(?:\s+(?:de\s+|van\s+|von\s+)?[A-Z][\w'’-]+){0,3}"
 ROLE_BEFORE_NAME = re.compile(rf"(?i:\b(?:the\s+)?({ROLE_PATTERN}))\s*,?\s+({NAME_PATTERN})")
 NAME_BEFORE_ROLE = re.compile(rf"({NAME_PATTERN}),\s+(?i:the\s+(?:former\s+)?({ROLE_PATTERN}))\b")
+# Words that say, outside a quotation and in its sentence, that it was spoken, in the languages whose text the
+# English parse cannot read for a speech verb and its subject: stems ("déclar" is "a déclaré" and "déclare"),
+# and "selon"/"laut"/"según" X. The speaker is then the known person or organisation named nearest the quotation.
+SPEECH_CUES = {
+    "fr": re.compile(
+        r"\b(?:déclar|affirm|ajout|estim|expliqu|annonc|assur|soulign|indiqu|précis|insist|avert|dénonc|martel"
+        r"|répond|rappel|confi|lanc|selon\b|dit\b)|-t-(?:il|elle)\b",
+        re.IGNORECASE,
+    ),
+    "de": re.compile(
+        r"\b(?:sagt|erklärt|betont|meint|fügt|warnt|kündigt|schreibt|versichert|kritisiert|räumt|unterstreicht"
+        r"|antwortet|so\b|laut\b|zufolge\b)",
+        re.IGNORECASE,
+    ),
+    "es": re.compile(
+        r"\b(?:dij|dice|declar|afirm|añad|señal|explic|asegur|indic|advirt|subray|insist|manifest|sostuv|agreg"
+        r"|apunt|reconoc|respond|según\b)",
+        re.IGNORECASE,
+    ),
+}
 FEMALE_PRONOUNS = frozenset({"she", "her"})
 MALE_PRONOUNS = frozenset({"he", "him"})
-OPENING_MARKS = {"“": '"', "‘": "'"}
-CLOSING_MARKS = {"”": '"', "’": "'"}
+# Quotation marks by the family they open; each family's closing marks. German opens with „ and closes with “
+# (which opens in English) and may write »…«; French and Spanish write «…». A mark that could close an open
+# family closes it; otherwise it may open its own.
+OPENING_MARKS = {"“": '"', "‘": "'", "„": "„", "‚": "‚", "«": "«", "»": "»"}
+CLOSING_MARKS = {'"': '"”', "'": "'’", "„": "“”", "‚": "‘’", "«": "»", "»": "«"}
+CURLY_CLOSERS = frozenset("”’")
 STRAIGHT_MARKS = frozenset({'"', "'"})
 
 
@@ -65,30 +92,26 @@ class _Context:
     roles: dict[str, Hashtag]
     genders: dict[str, str]
     subjects: list[Hashtag | None]
+    language: str = "en"
 
 
 # --- quote marks ---------------------------------------------------------------------------------------------
 
 
-def _mark_roles(text: str, i: int) -> tuple[str | None, bool, bool]:
-    """(family, can open, can close) of the character at ``i``."""
+def _mark_roles(text: str, i: int) -> tuple[str | None, frozenset[str]]:
+    """The family the character at ``i`` may open (None if none) and the families it may close."""
     char = text[i]
     before = text[i - 1] if i > 0 else " "
     after = text[i + 1] if i + 1 < len(text) else " "
-    if char in OPENING_MARKS:
-        return OPENING_MARKS[char], True, False
-    if char in CLOSING_MARKS:
-        if before.isalnum() and after.isalnum():
-            return None, False, False  # an apostrophe: don’t
-        return CLOSING_MARKS[char], False, True
+    closes = frozenset(family for family, marks in CLOSING_MARKS.items() if char in marks)
+    if char in CURLY_CLOSERS | STRAIGHT_MARKS and before.isalnum() and after.isalnum():
+        return None, frozenset()  # an apostrophe: don’t, l'État
     if char not in STRAIGHT_MARKS:
-        return None, False, False
-    if before.isalnum() and after.isalnum():
-        return None, False, False
+        return OPENING_MARKS.get(char), closes
     elided = char == "'" and after in "stST" and not text[i + 2 : i + 3].isalpha()  # Starmer 's, 'tis
     can_open = not before.isalnum() and not after.isspace() and not elided
     can_close = not before.isspace() and not after.isalnum()
-    return char, can_open, can_close
+    return (char if can_open else None), (closes if can_close else frozenset())
 
 
 def find_quote_spans(text: str) -> list[QuoteSpan]:
@@ -124,13 +147,10 @@ def _paragraph_spans(paragraph: str, offset: int) -> tuple[list[QuoteSpan], bool
 
 def _closes_later(paragraph: str, opener: int) -> bool:
     family = _mark_roles(paragraph, opener)[0]
-    return any(
-        paragraph[i] in _FAMILY[family] and _mark_roles(paragraph, i)[2] for i in range(opener + 1, len(paragraph))
-    )
+    return any(family in _mark_roles(paragraph, i)[1] for i in range(opener + 1, len(paragraph)))
 
 
-_FAMILY = {'"': '"”', "'": "'’"}
-_SENTENCE_END = re.compile(r"[.?!…]['’\"”]?\s+$")
+_SENTENCE_END = re.compile(r"[.?!…]['’\"”»“«]?\s+$")
 
 
 def _pair_marks(paragraph: str, offset: int, strays: set[int]) -> tuple[list[QuoteSpan], int | None, bool]:
@@ -140,23 +160,23 @@ def _pair_marks(paragraph: str, offset: int, strays: set[int]) -> tuple[list[Quo
     spans: list[QuoteSpan] = []
     continues = False
     for i in range(len(paragraph)):
-        family, can_open, can_close = _mark_roles(paragraph, i)
-        if family is None or i in strays:
+        opens, closes = _mark_roles(paragraph, i)
+        if (opens is None and not closes) or i in strays:
             continue
-        open_families = [f for f, _ in stack]
-        if can_close and family in open_families:
-            while stack[-1][0] != family:
+        closed = next((family for family, _ in reversed(stack) if family in closes), None)
+        if closed is not None:
+            while stack[-1][0] != closed:
                 stack.pop()
             _, start = stack.pop()
             if not stack:
                 spans.append(QuoteSpan(offset + start + 1, offset + i, continues))
                 continues = False
-        elif can_open and len(stack) == 1 and stack[0][0] == family and _SENTENCE_END.search(paragraph[:i]):
+        elif opens is not None and len(stack) == 1 and stack[0][0] == opens and _SENTENCE_END.search(paragraph[:i]):
             # a paragraph break lost when the text was flattened: 'one paragraph. 'The next one...'
             spans.append(QuoteSpan(offset + stack[0][1] + 1, offset + len(paragraph[:i].rstrip()), continues))
-            stack, continues = [(family, i)], True
-        elif can_open:
-            stack.append((family, i))
+            stack, continues = [(opens, i)], True
+        elif opens is not None:
+            stack.append((opens, i))
     return spans, (stack[0][1] if stack else None), continues
 
 
@@ -350,9 +370,10 @@ def _main_subject(index: int, ctx: _Context) -> Hashtag | None:
 
 
 def _sentence_subjects(ctx: _Context) -> list[Hashtag | None]:
-    """Each sentence's main subject as a hashtag, in reading order so that pronouns chain."""
+    """Each sentence's main subject as a hashtag, in reading order so that pronouns chain; none in other
+    languages than English, whose text the English parse cannot read for subjects."""
     for index in range(len(ctx.docs)):
-        ctx.subjects.append(_main_subject(index, ctx))
+        ctx.subjects.append(_main_subject(index, ctx) if ctx.language == "en" else None)
     return ctx.subjects
 
 
@@ -363,8 +384,10 @@ def _clean_quote(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:-–—").strip()
 
 
-def _attribution(span: QuoteSpan, starts: Sequence[int], ctx: _Context) -> Hashtag | None | bool:
+def _attribution(span: QuoteSpan, text: str, starts: Sequence[int], ctx: _Context) -> Hashtag | None | bool:
     """The speaker, None when a verb names an unknown one, False when no speech verb is near."""
+    if ctx.language != "en":
+        return _attribution_by_cue(span, text, starts, ctx)
     first, last = _sentence_at(starts, span.start), _sentence_at(starts, max(span.start, span.end - 1))
     tail = [v for v in _speech_verbs(ctx.docs[last]) if starts[last] + v.idx > span.end]
     prefix = [v for v in _speech_verbs(ctx.docs[first]) if starts[first] + v.idx < span.start - 1]
@@ -386,6 +409,39 @@ def _attribution(span: QuoteSpan, starts: Sequence[int], ctx: _Context) -> Hasht
     return None if candidates else False
 
 
+def _attribution_by_cue(span: QuoteSpan, text: str, starts: Sequence[int], ctx: _Context) -> Hashtag | None | bool:
+    """In French, German and Spanish: when the text around the quotation in its sentences (and the sentence
+    before, when the quotation opens its own after a colon) holds a speech cue, the known person or organisation
+    named nearest the quotation there, else None; False with no cue, or in a language without cues."""
+    cues = SPEECH_CUES.get(ctx.language)
+    if cues is None:
+        return False
+    first, last = _sentence_at(starts, span.start), _sentence_at(starts, max(span.start, span.end - 1))
+    lead_start = starts[first]
+    if first > 0 and not text[lead_start : span.start - 1].strip() and text[:lead_start].rstrip().endswith(":"):
+        lead_start = starts[first - 1]
+    lead = (lead_start, span.start - 1)
+    tail = (span.end + 1, starts[last + 1] if last + 1 < len(starts) else len(text))
+    if not any(cues.search(text[start:end]) for start, end in (lead, tail)):
+        return False
+    nearest: tuple[int, Hashtag] | None = None
+    for tag in ctx.hashtags:
+        for form in _spoken_forms(tag):
+            for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text[lead[0] : tail[1]]):
+                at = lead[0] + match.start()
+                if lead[0] <= at < lead[1] or tail[0] <= at < tail[1]:
+                    distance = lead[1] - (at + len(form)) if at < lead[1] else at - tail[0]
+                    if nearest is None or distance < nearest[0]:
+                        nearest = (distance, tag)
+    return nearest[1] if nearest is not None else None
+
+
+def _spoken_forms(tag: Hashtag) -> tuple[str, ...]:
+    """A speaker's name and, for a person, the surname articles name them by ("sagte Cooper")."""
+    surname = tag.name.split()[-1] if tag.kind == "person" and " " in tag.name else None
+    return (tag.name, surname) if surname and len(surname) > 2 else (tag.name,)
+
+
 def _direct_quotes(text: str, starts: Sequence[int], ctx: _Context) -> tuple[list[Quote], set[int]]:
     """The quotes, and every sentence they cover (reported speech is not looked for there).
 
@@ -402,7 +458,7 @@ def _direct_quotes(text: str, starts: Sequence[int], ctx: _Context) -> tuple[lis
         if span.continues_previous and previous is not None:
             previous.text = f"{previous.text} {body}"
         elif len(body.split()) >= MIN_QUOTE_WORDS:
-            speaker = _attribution(span, starts, ctx)
+            speaker = _attribution(span, text, starts, ctx)
             if speaker is False:
                 speaker = _carried_speaker(span, sentence, starts, previous, previous_end, ctx)
             tag = speaker if isinstance(speaker, Hashtag) else None
@@ -428,7 +484,7 @@ def _carried_speaker(
         return None
     if previous is not None and previous_end >= sentence - 1:
         return _tag_of(previous)
-    if _speech_verbs(ctx.docs[sentence - 1]):
+    if ctx.language == "en" and _speech_verbs(ctx.docs[sentence - 1]):
         return _main_subject(sentence - 1, ctx)  # again: quotes since found may resolve its pronoun now
     return None
 
@@ -505,6 +561,7 @@ def extract_quotes(article: Article, hashtags: list[Hashtag]) -> list[Quote]:
         roles=_role_holders(text, speakers),
         genders=_genders(f"{article.title}\n{text}", speakers),
         subjects=[],
+        language=nlp.primary_language(article.language),
     )
     _sentence_subjects(ctx)
     direct, covered = _direct_quotes(text, starts, ctx)
