@@ -15,6 +15,8 @@ from storyline.stories import refine as refine_module
 from storyline.stories.engine import StoryEngine, StoryItem
 from storyline.stories.refine import Merge, RefineConfig, Refiner, Verdicts, refine, title_overlap, title_words
 
+from .conftest import TESTDATA, read_records
+
 # One event told by several outlets within the hour, headlines reworded.
 GOX = [
     ("gox-1", "Reuters", "08:00", "Mt. Gox files for bankruptcy protection in Tokyo after losing bitcoins"),
@@ -92,6 +94,11 @@ def items(make_items, seed_items) -> dict[str, list[StoryItem]]:
     made["gox-early"], made["gox-late"] = made["gox"][:2], made["gox"][2:]
     made["seed-early"], made["seed-late"] = ordered_seed[:2], ordered_seed[2:]
     made["seed"] = ordered_seed
+    # The lead alone, with French and German briefs that joined it, which name fewer of its names (German none
+    # of its own): its English coverage is what to compare with the seed's other three reports.
+    briefs = [read_records(TESTDATA / name)[0] for name in ("french.jsonl", "german.jsonl")]
+    made["seed-lead-abroad"] = ordered_seed[:1] + make_items(briefs)
+    made["seed-rest"] = ordered_seed[1:]
     made["sport"] = make_items(records(SPORT))
     return made
 
@@ -103,6 +110,8 @@ def items(make_items, seed_items) -> dict[str, list[StoryItem]]:
         (["gox-early", "gox-late"], [Merge(1, 2)]),
         # the seed story cut in two: close means and many shared names (Casey, Cooper, Rotherham, ...)
         (["seed-early", "seed-late"], [Merge(1, 2)]),
+        # the seed story cut in two, its lead's half holding reports in two other languages
+        (["seed-lead-abroad", "seed-rest"], [Merge(1, 2)]),
         # the younger fragment keeps nothing: it is the older id that survives, whatever the sizes
         (["gox-early", "atm", "gox-late"], [Merge(1, 3)]),
         # neighbouring but different: close means and template headlines, but no names in common

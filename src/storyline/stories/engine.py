@@ -147,6 +147,9 @@ class Story:
     retires_at: datetime
     terms: Counter[str] = field(default_factory=Counter)  # word -> how many members use it
     languages: Counter[str] = field(default_factory=Counter)  # language -> how many members are in it
+    # ``entities`` by the members' language: each language's pipeline finds names of its own (German none), so
+    # refinement compares two stories on the members of a language both hold, too.
+    entities_by_language: dict[str, Counter[str]] = field(default_factory=dict)
     # Sum of member embeddings by language, kept once a story holds two: an article is compared by MiniLM with
     # the members in its own language only, and through the bridge with the others.
     totals_by_language: dict[str, np.ndarray] = field(default_factory=dict)
@@ -187,13 +190,18 @@ class Story:
         self.members.append(member)
         self.recent.append(member)
         self.entities.update(member.entities)
+        self.entities_by_language.setdefault(member.language, Counter()).update(member.entities)
         self.terms.update(member.terms)
         self.count_language(member, recent_by_language)
 
-    def salient_entities(self, share: float = 0.5) -> set[str]:
-        """Entities named by at least ``share`` of the story's articles: what the story is about, not what one
-        article mentions in passing."""
-        return {slug for slug, members in self.entities.items() if members >= share * self.size}
+    def salient_entities(self, share: float = 0.5, language: str | None = None) -> set[str]:
+        """Entities named by at least ``share`` of the story's articles (of its articles in ``language``, when
+        given): what the story is about, not what one article mentions in passing."""
+        if language is None:
+            counts, size = self.entities, self.size
+        else:
+            counts, size = self.entities_by_language.get(language, Counter()), self.languages[language]
+        return {slug for slug, members in counts.items() if members >= share * size}
 
     def count_language(self, member: Member, recent: int) -> None:
         """Counts the language of ``member``, which has just joined (the last of ``members``), keeping its
@@ -486,9 +494,10 @@ class StoryEngine:
                 continue
             added, dropped = learned - member.entities, member.entities - learned
             story.members[position] = replace(member, entities=learned)
-            story.entities.update(added)
-            story.entities.subtract(dropped)
-            story.entities += Counter()  # drops the names no member carries any more
+            for counts in (story.entities, story.entities_by_language[member.language]):
+                counts.update(added)
+                counts.subtract(dropped)
+                counts += Counter()  # drops the names no member carries any more
             for slug in dropped - set(story.entities):
                 self._by_entity.get(slug, {}).pop(story.id, None)
             self._entity_frequencies.add_to_counted(added)

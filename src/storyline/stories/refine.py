@@ -127,7 +127,17 @@ def title_words(title: str) -> frozenset[str]:
 
 
 def shared_entities(a: Story, b: Story, share: float) -> int:
-    return len(a.salient_entities(share) & b.salient_entities(share))
+    """How many entities both stories name in ``share`` of their articles. Where either holds several
+    languages, also counted on the articles of each language both hold, the best count kept: each language's
+    pipeline finds names of its own (German none, a French brief a few), and a story's short foreign reports
+    must not hide the names its English coverage shares with the other story."""
+    counts = [len(a.salient_entities(share) & b.salient_entities(share))]
+    if len(a.languages) > 1 or len(b.languages) > 1:
+        counts += [
+            len(a.salient_entities(share, language) & b.salient_entities(share, language))
+            for language in a.languages.keys() & b.languages.keys()
+        ]
+    return max(counts)
 
 
 def title_overlap(a: Story, b: Story) -> float:
