@@ -359,12 +359,12 @@ class StoryEngine:
         return Arrival(
             unit(item.embedding),
             entities,
-            lexical.terms(item.title, item.text),
+            lexical.terms(item.title, item.text, item.language),
             item.published,
             item.key,
             item.language,
             lead_text(item.title, item.text),
-            lexical.names_and_numbers(item.title, item.text),
+            lexical.names_and_numbers(item.title, item.text, item.language),
             item.undated,
         )
 

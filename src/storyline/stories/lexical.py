@@ -8,10 +8,12 @@ is rare by what this deployment has seen, and the count grows with the vocabular
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -25,22 +27,38 @@ WORD = re.compile(r"[^\W_]+(?:[.'’-][^\W_]+)*", re.UNICODE)
 LEXICAL_CHARS = 400
 
 
-def terms(title: str, text: str) -> frozenset[str]:
+def terms(title: str, text: str, language: str = "en") -> frozenset[str]:
     """The distinct content words of the title and the start of the body: three letters or more, or a
-    number, never a stop word."""
+    number, never a stop word of English or of ``language``."""
     words = WORD.findall(f"{title} {text[:LEXICAL_CHARS]}".casefold())
-    return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in STOP_WORDS)
+    stop = stop_words(language)
+    return frozenset(word for word in words if (len(word) >= 3 or word.isdigit()) and word not in stop)
+
+
+@lru_cache(maxsize=None)
+def stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words of ``language`` (a primary tag) with English's, casefolded; English's alone for a
+    language spaCy has none for. In a mostly English stream, "der", "les" or "que" would otherwise be rare
+    words that every article of their language shares."""
+    english = frozenset(word.casefold() for word in STOP_WORDS)
+    if language == "en" or not language.isalpha():
+        return english
+    try:
+        own = importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS
+    except (ImportError, AttributeError):
+        return english
+    return english | frozenset(word.casefold() for word in own)
 
 
 MAX_NAME_WORDS = 4
 
 
-def names_and_numbers(title: str, text: str) -> frozenset[str]:
+def names_and_numbers(title: str, text: str, language: str = "en") -> frozenset[str]:
     """Of ``terms``, those written capitalised or in digits: names and numbers, which most languages write
     alike ("Biden", "Kaboul" aside), where a translated article shares little else of its vocabulary."""
     window = f"{title} {text[:LEXICAL_CHARS]}"
     spelled = {word.casefold() for run in capitalised_runs(window) for word in run}
-    return frozenset(term for term in terms(title, text) if term in spelled or term.isdigit())
+    return frozenset(term for term in terms(title, text, language) if term in spelled or term.isdigit())
 
 
 def known_names(title: str, text: str, known: Mapping[str, int]) -> frozenset[str]:
