@@ -49,7 +49,7 @@ from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.store.models import Story as StoryRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
-from storyline.stories.refine import Refinement, Refiner
+from storyline.stories.refine import Merge, Refinement, Refiner
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -86,6 +86,8 @@ class Processed:
     external_id: str | None = None
     feed_id: int | None = None
     evidence: Evidence | None = None
+    # The merge that brought the story it started into another (``process_and_refine``): why it is there.
+    merged_by: Merge | None = None
     enriched: bool = True  # False: placed first, its enrichment waits in the backlog (``storyline.backlog``)
 
 
@@ -294,6 +296,8 @@ class Processor:
         batch = self.process(items)
         refinement = self.refine()
         for processed in batch.processed:
+            if processed.evidence is None and processed.duplicate_of is None:
+                processed.merged_by = refinement.absorbing(processed.story_id)
             processed.story_id = refinement.story_after(processed.article.key, processed.story_id)
         return batch
 
@@ -347,7 +351,8 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         figures=[_asdict(figure) for figure in analysis.figures],
         embedding=processed.embedding.astype(np.float32).tobytes(),
         refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
-        placement=placement_record(processed.evidence, evidence_names(session, processed.evidence, analysis.hashtags)),
+        placement=placement_record(processed.evidence, evidence_names(session, processed.evidence, analysis.hashtags))
+        or (merge_record(session, processed.merged_by) if processed.merged_by else None),
         enriched_at=datetime.now(timezone.utc) if processed.enriched else None,
     )
     session.add(row)
@@ -383,6 +388,18 @@ def placement_record(evidence: Evidence | None, names: Mapping[str, str]) -> dic
         "entities": [names.get(slug, slug) for slug in evidence.entities],
         "terms": list(evidence.terms),
         "rejoined": evidence.rejoined,
+    }
+
+
+def merge_record(session: Session, merge: Merge) -> dict:
+    """Why the first report of a story merged into another is in it, as ``placement_record`` tells it of an
+    article that joined: the names the two stories share and how alike their means read."""
+    names = queries.entity_names(session, merge.entities)
+    return {
+        "cosine": merge.cosine,
+        "entities": [names.get(slug, slug) for slug in merge.entities],
+        "terms": [],
+        "merged": True,
     }
 
 
@@ -470,6 +487,7 @@ def store_refinement(session: Session, refinement: Refinement) -> None:
         queries.move_articles_to_story(session, split.moved_keys, split.new_story_id)
         queries.retitle_story(session, split.story_id)
     for merge in refinement.merges:
+        queries.place_unplaced_articles(session, merge.absorbed_id, merge_record(session, merge))
         queries.mark_story_merged(session, merge.absorbed_id, merge.survivor_id)
     touched = refinement.touched_story_ids()
     for story_id in touched:

@@ -67,6 +67,12 @@ def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_j
         }
         assert ("Louise Casey", "louise-casey") in speakers
         assert not {slug for _, slug in speakers} & {"casey", "lady-casey", "baroness-casey"}
+        # The lead starts the story; the other three made a story of their own until the refinement merged it
+        # in, which the first of them says, with the names the two shared.
+        placements = [row.placement for row in queries.latest_articles(session, limit=10)]
+        assert placements.count(None) == 1
+        (merged,) = [placement for placement in placements if placement and placement.get("merged")]
+        assert "Louise Casey" in merged["entities"]
     more = seed_records + [french_report(), german_report()]
     second = _invoke(sqlite_runtime, "import", str(_write_jsonl(tmp_path / "more.jsonl", more)))
     assert second.exit_code == 0, second.output

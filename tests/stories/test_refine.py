@@ -131,6 +131,13 @@ def test_merges_only_stories_about_the_same_event(items, groups, merges):
     assert refine(engine).merges == merges
 
 
+def test_a_merge_says_what_the_two_stories_share(items):
+    engine = engine_with([items["seed-early"], items["seed-late"]])
+    (merge,) = refine(engine).merges
+    assert merge.cosine >= RefineConfig().merge_cosine
+    assert len(merge.entities) >= RefineConfig().merge_shared_entities and "louise-casey" in merge.entities
+
+
 def test_a_merge_moves_everything_into_the_older_story(items):
     engine = engine_with([items["seed-early"], items["seed-late"]])
     refine(engine)

@@ -486,6 +486,17 @@ def mark_story_merged(session: Session, source_id: int, target_id: int) -> None:
     )
 
 
+def place_unplaced_articles(session: Session, story_id: int, placement: dict) -> None:
+    """Gives the story's original articles that hold no placement evidence (its first report) ``placement``.
+    Read in Python: a JSON null and SQL NULL are not told apart alike by every database."""
+    rows = session.execute(
+        select(Article.id, Article.placement).where(Article.story_id == story_id, Article.duplicate_of_id.is_(None))
+    ).all()
+    unplaced = [row.id for row in rows if not row.placement]
+    if unplaced:
+        session.execute(update(Article).where(Article.id.in_(unplaced)).values(placement=placement))
+
+
 def move_articles_to_story(session: Session, public_ids: Iterable[str], story_id: int) -> None:
     session.execute(update(Article).where(Article.public_id.in_(list(public_ids))).values(story_id=story_id))
 

@@ -83,6 +83,10 @@ class RefineConfig:
 class Merge:
     survivor_id: int
     absorbed_id: int
+    # Why, for the absorbed story's first report to show (``pipeline.store_refinement``): the cosine of the two
+    # means and the names both stories carry, most named first. Not part of what a merge is.
+    cosine: float = field(default=0.0, compare=False)
+    entities: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,10 @@ class Refinement:
                 story_id = merge.survivor_id
         return story_id
 
+    def absorbing(self, story_id: int) -> Merge | None:
+        """The merge that took ``story_id`` into another story in this pass, if one did."""
+        return next((merge for merge in self.merges if merge.absorbed_id == story_id), None)
+
     def touched_story_ids(self) -> set[int]:
         """Stories whose membership changed (absorbed stories included), so their cached analysis is stale."""
         touched = {story_id for merge in self.merges for story_id in (merge.survivor_id, merge.absorbed_id)}
@@ -126,18 +134,25 @@ def title_words(title: str) -> frozenset[str]:
     return frozenset(TITLE_WORD.findall(title.casefold()))
 
 
-def shared_entities(a: Story, b: Story, share: float) -> int:
-    """How many entities both stories name in ``share`` of their articles. Where either holds several
-    languages, also counted on the articles of each language both hold, the best count kept: each language's
-    pipeline finds names of its own (German none, a French brief a few), and a story's short foreign reports
-    must not hide the names its English coverage shares with the other story."""
-    counts = [len(a.salient_entities(share) & b.salient_entities(share))]
+def shared_entities(a: Story, b: Story, share: float) -> set[str]:
+    """The entities both stories name in ``share`` of their articles. Where either holds several languages,
+    also those of the articles of each language both hold, the most kept: each language's pipeline finds names
+    of its own (German none, a French brief a few), and a story's short foreign reports must not hide the
+    names its English coverage shares with the other story."""
+    shared = [a.salient_entities(share) & b.salient_entities(share)]
     if len(a.languages) > 1 or len(b.languages) > 1:
-        counts += [
-            len(a.salient_entities(share, language) & b.salient_entities(share, language))
+        shared += [
+            a.salient_entities(share, language) & b.salient_entities(share, language)
             for language in a.languages.keys() & b.languages.keys()
         ]
-    return max(counts)
+    return max(shared, key=len)
+
+
+def merge_of(a: Story, b: Story, config: RefineConfig) -> Merge:
+    """The merge of ``b`` into the older ``a``, with what the two share."""
+    shared = shared_entities(a, b, config.merge_entity_share)
+    most_named = sorted(shared, key=lambda slug: (-(a.entities[slug] + b.entities[slug]), slug))
+    return Merge(a.id, b.id, round(float(np.dot(a.centroid(), b.centroid())), 3), tuple(most_named))
 
 
 def title_overlap(a: Story, b: Story) -> float:
@@ -171,7 +186,7 @@ def should_merge(a: Story, b: Story, config: RefineConfig) -> bool:
         return False
     if float(np.dot(a.centroid(), b.centroid())) < config.merge_cosine:
         return False
-    if shared_entities(a, b, config.merge_entity_share) >= config.merge_shared_entities:
+    if len(shared_entities(a, b, config.merge_entity_share)) >= config.merge_shared_entities:
         return True
     return title_overlap(a, b) >= config.merge_title_overlap
 
@@ -352,8 +367,8 @@ def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Ve
             if verdicts.apart.get((story.id, other_id)) == versions:
                 continue
             if should_merge(story, other, config):
+                result.merges.append(merge_of(story, other, config))
                 engine.merge(story.id, other_id)
-                result.merges.append(Merge(story.id, other_id))
                 story = engine.story(story.id)
             else:
                 verdicts.apart[(story.id, other_id)] = versions

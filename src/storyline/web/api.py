@@ -111,6 +111,9 @@ class JoinedOut(BaseModel):
     similarity: float = Field(description="cosine of the article's embedding to the story's mean when it joined")
     after_first_s: int = Field(description="seconds since the story's first report")
     rejoined: bool = Field(description="the story had gone quiet and been retired; this article took it up again")
+    merged: bool = Field(
+        description="it started another story, merged into this one; shared and similarity are the two stories'"
+    )
 
 
 class StoryArticle(ArticleItem):
@@ -200,6 +203,7 @@ def story_article(row: Article, story: Story) -> StoryArticle:
             similarity=reason.similarity,
             after_first_s=int(reason.after_first.total_seconds()),
             rejoined=reason.rejoined,
+            merged=reason.merged,
         )
         if reason
         else None

@@ -28,6 +28,7 @@ class JoinReason:
     similarity: float
     after_first: timedelta  # since the story's first report
     rejoined: bool = False  # the story had gone quiet and was retired; this article woke it
+    merged: bool = False  # it started a story that was later merged into this one
 
 
 @dataclass
@@ -56,6 +57,7 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
         similarity=float(evidence.get("cosine", 0.0)),
         after_first=max(article.published_at - story.created_at, timedelta(0)),
         rejoined=bool(evidence.get("rejoined")),
+        merged=bool(evidence.get("merged")),
     )
 
 
