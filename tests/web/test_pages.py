@@ -235,6 +235,11 @@ def test_story_page_and_api_say_why_each_article_joined(client):
     (merged,) = [reason for reason in joined if reason["merged"]]
     assert "Louise Casey" in merged["shared"] and merged["similarity"] >= 0.5
     assert f"Came with a story merged into this one: shares {html.escape(merged['shared'][0])}" in page
+    # Names in the reader's language, as its hashtags are; the API keeps them as stored
+    assert "United Kingdom" in merged["shared"]
+    french = client.get(f"/fr/story/{article['story_id']}").text
+    (french_line,) = re.findall(r"Venu avec un sujet fusionné avec celui-ci : partage ([^;]*);", french)
+    assert "Royaume-Uni" in french_line.split(", ") and "United Kingdom" not in french
 
 
 def test_a_big_story_is_listed_a_page_at_a_time(sqlite_client, monkeypatch):

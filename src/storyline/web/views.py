@@ -24,11 +24,16 @@ LATEST = 20
 class JoinReason:
     """Why an article is in its story: what it shares with the story, how alike the two read, and when."""
 
-    shared: list[str]  # names, then words, rarest first
+    names: list[str]  # the entities shared, rarest first, as stored (English)
+    words: list[str]  # then the words, rarest first, up to ``SHARED_SHOWN`` in all
     similarity: float
     after_first: timedelta  # since the story's first report
     rejoined: bool = False  # the story had gone quiet and was retired; this article woke it
     merged: bool = False  # it started a story that was later merged into this one
+
+    @property
+    def shared(self) -> list[str]:
+        return self.names + self.words
 
 
 @dataclass
@@ -52,8 +57,10 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
     names = list(evidence.get("entities") or [])
     lowered = {word for name in names for word in name.casefold().split()}
     words = [term for term in evidence.get("terms") or [] if term not in lowered]
+    names = names[:SHARED_SHOWN]
     return JoinReason(
-        shared=(names + words)[:SHARED_SHOWN],
+        names=names,
+        words=words[: SHARED_SHOWN - len(names)],
         similarity=float(evidence.get("cosine", 0.0)),
         after_first=max(article.published_at - story.created_at, timedelta(0)),
         rejoined=bool(evidence.get("rejoined")),
