@@ -9,6 +9,7 @@ ITEM_KEYS = {
     "url",
     "title",
     "source",
+    "language",
     "published",
     "page_url",
     "story_id",
@@ -26,7 +27,7 @@ def test_articles_by_url_has_the_mandatory_shape(client, seed_records):
     assert list(body) == ["items"]
     [item] = body["items"]
     assert set(item) == ITEM_KEYS
-    assert item["url"] == url and item["source"] == seed_records[0]["source"]
+    assert item["url"] == url and item["source"] == seed_records[0]["source"] and item["language"] == "en"
     assert item["page_url"] == f"/en/article/{item['id']}"
     assert isinstance(item["story_id"], int)
 

@@ -293,6 +293,9 @@ def test_an_article_in_another_language_is_marked_on_an_english_page(sqlite_clie
     assert '<html lang="en">' in html and 'aria-labelledby="article-title" lang="fr">' in html
     listed = f'<a class="row-title" href="/en/article/{seed["article"]}" lang="fr">'
     assert listed in sqlite_client.get(f"/en/source/{seed['outlet']}").text
+    story = sqlite_client.get(f"/api/stories/{seed['story']}").json()
+    languages = {item["id"]: item["language"] for item in story["articles"]}
+    assert languages.pop(seed["article"]) == "fr" and set(languages.values()) == {"en"}  # and so the API says
 
 
 def test_the_template_catalogue_is_up_to_date():

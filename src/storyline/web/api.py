@@ -17,7 +17,7 @@ from storyline.store.models import Article, Comment, Story
 from storyline.web import views
 from storyline.web.deps import RowId, get_db
 from storyline.web.templating import article_path
-from storyline.web.text import render_comment, safe_http_url
+from storyline.web.text import language_code, render_comment, safe_http_url
 
 log = get_logger("web")
 router = APIRouter()
@@ -44,6 +44,7 @@ class ArticleItem(BaseModel):
     title_derived: bool = Field(description="the item had no title: this one is the opening of its text")
     excerpt_only: bool = Field(description="only the feed's excerpt: the page could not be fetched yet")
     source: str
+    language: str = Field(description="the language it is written in (BCP 47), told by its text")
     published: datetime
     page_url: str
     story_id: int | None
@@ -79,7 +80,6 @@ class FigureOut(BaseModel):
 class ArticleDetail(ArticleItem):
     author: str | None
     image_url: str | None
-    language: str
     section: str | None
     text: str
     sentences: list[str]
@@ -188,6 +188,7 @@ def article_item(row: Article) -> ArticleItem:
         title_derived=row.title_derived,
         excerpt_only=row.excerpt_only,
         source=row.outlet.name,
+        language=language_code(row.language),
         published=row.published_at,
         page_url=article_path(row),
         story_id=row.story_id,
@@ -283,7 +284,6 @@ def api_article(public_id: str, db: Db) -> ArticleDetail:
         **article_item(row).model_dump(),
         author=row.author,
         image_url=safe_http_url(row.image_url),
-        language=row.language,
         section=row.section,
         text=row.text,
         sentences=article.sentences,
