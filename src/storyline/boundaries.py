@@ -13,8 +13,8 @@ Habits of those languages that read to it as the end of a sentence:
 - English tokenizer rules cut German "im" in two, and the parser began a sentence with its "i" (``WHOLE_WORDS``).
 
 Each rule looks at a token and its neighbours only: one pass over the tokens. English text has none of these
-marks and words in these places: 350 BBC articles split exactly as before, and 9 of the 785 translated
-AllSides articles split differently, each of them mended.
+marks and words in these places: 350 BBC articles split exactly as before. Of the 1,570 titles and bodies of
+the translated AllSides set, 24 split differently, and each one read was mended.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ QUOTATION_LEAD = SENTENCE_END | {":"}
 @Language.component(NAME)
 def mark_quotation_ends(doc: Doc) -> Doc:
     """Before the parser: a closing quotation mark after a sentence's end belongs to that sentence, and a
-    capitalised word after it begins the next. The parser keeps a boundary marked as one, but not one marked as
-    none, so German ordinals are mended after it (``sentences``)."""
+    capitalised word after it begins the next. The parser keeps a boundary marked as one (here, the word after
+    the mark), but not always one marked as none, so German ordinals are mended after it (``sentences``)."""
     closer = None
     for token in doc:
         if closer is not None and token.text == closer:
