@@ -62,6 +62,9 @@ class Quote:
     speaker_slug: str | None
     sentence: int
     kind: str = "direct"  # direct | reported
+    # With no speaker: the name written beside the quotation, where no hashtag of the article knows it (German
+    # articles have no entity pipeline); the story's analysis gives the quote its speaker if the story knows it.
+    speaker_hint: str | None = None
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ from storyline.enrich.analyze import (
     analyze_story,
     representatives,
     sampled_story_analysis,
+    story_speaker,
 )
 from storyline.enrich.entities import story_renames, unique_hashtags
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
@@ -886,7 +887,7 @@ def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]
     """Stored article quotes with each speaker under the story-wide name ("Casey" -> "Louise Casey")."""
     renamed = []
     for quote in quotes:
-        speaker = renames.get(quote.get("speaker_slug") or "")
+        speaker = story_speaker(quote.get("speaker_slug"), quote.get("speaker_hint"), renames)
         renamed.append(quote | {"speaker": speaker.name, "speaker_slug": speaker.slug} if speaker else quote)
     return renamed
 

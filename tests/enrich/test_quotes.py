@@ -203,3 +203,43 @@ def test_extract_quotes_never_raises(text):
 )
 def test_quotes_in_other_languages_and_their_speakers(language, text, expected):
     assert [(quote.text, quote.speaker_slug) for quote in quotes_of(text, language)] == expected
+
+
+# German has no entity pipeline: beside a speech word, the name written nearest the quotation is kept as a hint,
+# which the story's analysis reads against the story's people and organisations.
+@pytest.mark.parametrize(
+    ("text", "hints"),
+    [
+        (
+            "„Wir werden diese Opfer nicht im Stich lassen“, sagte Cooper im Parlament. Premierminister Keir Starmer "
+            "erklärte: „Der Bericht ist erschütternd und verlangt Konsequenzen.“",
+            ["Cooper", "Premierminister Keir Starmer"],
+        ),
+        ("„Das ist ein guter Tag für die Opfer“, sagte die Ministerin am Abend.", ["Ministerin"]),
+        ("„Das ist ein guter Tag für die Opfer“, hieß es aus London.", [None]),  # no speech word
+    ],
+)
+def test_german_quotes_keep_the_name_beside_them_as_a_hint(text, hints):
+    assert [(quote.speaker, quote.speaker_hint) for quote in quotes_of(text, "de")] == [(None, h) for h in hints]
+
+
+@pytest.mark.parametrize(
+    ("slug", "hint", "speaker"),
+    [
+        ("casey", None, "louise-casey"),  # the story's name for the article's
+        (None, "Cooper", "yvette-cooper"),
+        (None, "Premierminister Keir Starmer", "keir-starmer"),  # the name at the end of the run
+        (None, "Ministerin", None),  # no one the story knows
+        (None, "Smith", None),  # two Smiths: ambiguous
+        (None, None, None),
+    ],
+)
+def test_a_quote_is_given_its_speaker_as_the_story_names_them(slug, hint, speaker):
+    from storyline.domain import Hashtag
+    from storyline.enrich.analyze import story_speaker
+
+    people = [Hashtag(name, "person", name.lower().replace(" ", "-")) for name in
+              ("Louise Casey", "Yvette Cooper", "Keir Starmer", "John Smith", "Jane Smith")]  # fmt: skip
+    renames = {tag.slug: tag for tag in people} | {"casey": people[0]}
+    found = story_speaker(slug, hint, renames)
+    assert (found.slug if found else None) == speaker

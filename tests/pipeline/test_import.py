@@ -90,6 +90,9 @@ def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_j
         german = next(row for row in rows if row.external_id == "seed-spiegel")
         assert {tag.entity.slug for tag in german.hashtags} == {"united-kingdom"}
         assert {"Louise Casey", "Yvette Cooper"} <= set(german.placement["entities"])
+        # "sagte Cooper": no hashtag of the German report names her; the story does, and its analysis says so
+        (quote,) = german.quotes
+        assert (quote["speaker"], quote["speaker_hint"]) == ("Yvette Cooper", "Cooper")
     config.get_settings.cache_clear()
 
 

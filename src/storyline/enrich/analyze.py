@@ -71,6 +71,22 @@ def sampled_story_analysis(
     )
 
 
+def story_speaker(speaker_slug: str | None, hint: str | None, renames: dict[str, Hashtag]) -> Hashtag | None:
+    """A quote's speaker as the story names them (``renames``: "Casey" is Louise Casey); for a quote with no
+    speaker, the story's person or organisation its ``speaker_hint`` names, read from its last words
+    ("Premierminister Keir Starmer" is Keir Starmer, "Cooper" Yvette Cooper when the story has one Cooper)."""
+    if speaker_slug:
+        return renames.get(speaker_slug)
+    if not hint:
+        return None
+    known = list({tag.slug: tag for tag in renames.values()}.values())
+    words = hint.split()
+    return next(
+        (found for start in range(len(words)) if (found := entities.match_hashtag(" ".join(words[start:]), known))),
+        None,
+    )
+
+
 class StoryTally:
     """The part of a story's analysis that reads every article, one pass each: its hashtags (aliases under the
     story-wide name, mentions added up) and who said what (which outlets carried each quote, which first). Fed
@@ -91,7 +107,7 @@ class StoryTally:
         """One article's quotes, articles given oldest first; a speaker one outlet names by surname only
         ("Casey") is the story's full name ("Louise Casey")."""
         for quote in quotes:
-            speaker = self.renames.get(quote.speaker_slug or "")
+            speaker = story_speaker(quote.speaker_slug, quote.speaker_hint, self.renames)
             speaker_name = speaker.name if speaker else quote.speaker
             speaker_slug = speaker.slug if speaker else quote.speaker_slug
             key = (speaker_slug or "", _quote_fingerprint(quote.text))

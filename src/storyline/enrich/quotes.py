@@ -6,14 +6,15 @@ comes from the speech verb next to the quote (its subject in spaCy's parse), res
 short forms through the article's hashtags, roles ("the Home Secretary") through who the article says holds
 them, pronouns through the most recent compatible subject. When nothing resolves, the speaker stays None.
 French, German and Spanish quotations (their marks too: „…“, »…«, « … ») are attributed without the parse,
-which is English: by a speech word of the language beside the quotation and the known name nearest it.
+which is English: by a speech word of the language beside the quotation and the known name nearest it; in
+German, which names no people, the name written there is kept as a hint for the story to resolve.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,8 @@ SPEECH_CUES = {
         re.IGNORECASE,
     ),
 }
+WORD = re.compile(r"[^\W\d_][\w'’-]*")
+MAX_HINT_WORDS = 4  # "Premierminister Keir Starmer": a role and a name at most
 FEMALE_PRONOUNS = frozenset({"she", "her"})
 MALE_PRONOUNS = frozenset({"he", "him"})
 # Quotation marks by the family they open; each family's closing marks. German opens with „ and closes with “
@@ -416,24 +419,72 @@ def _attribution_by_cue(span: QuoteSpan, text: str, starts: Sequence[int], ctx: 
     cues = SPEECH_CUES.get(ctx.language)
     if cues is None:
         return False
-    first, last = _sentence_at(starts, span.start), _sentence_at(starts, max(span.start, span.end - 1))
-    lead_start = starts[first]
-    if first > 0 and not text[lead_start : span.start - 1].strip() and text[:lead_start].rstrip().endswith(":"):
-        lead_start = starts[first - 1]
-    lead = (lead_start, span.start - 1)
-    tail = (span.end + 1, starts[last + 1] if last + 1 < len(starts) else len(text))
+    lead, tail = _surroundings(span, text, starts)
     if not any(cues.search(text[start:end]) for start, end in (lead, tail)):
         return False
     nearest: tuple[int, Hashtag] | None = None
     for tag in ctx.hashtags:
         for form in _spoken_forms(tag):
             for match in re.finditer(rf"(?<!\w){re.escape(form)}(?!\w)", text[lead[0] : tail[1]]):
-                at = lead[0] + match.start()
-                if lead[0] <= at < lead[1] or tail[0] <= at < tail[1]:
-                    distance = lead[1] - (at + len(form)) if at < lead[1] else at - tail[0]
-                    if nearest is None or distance < nearest[0]:
-                        nearest = (distance, tag)
+                distance = _distance(lead, tail, lead[0] + match.start(), len(form))
+                if distance is not None and (nearest is None or distance < nearest[0]):
+                    nearest = (distance, tag)
     return nearest[1] if nearest is not None else None
+
+
+def _surroundings(span: QuoteSpan, text: str, starts: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The text before the quotation in its sentence (from the sentence before, when the quotation opens its own
+    after a colon) and after it in its last sentence, as (start, end) offsets."""
+    first, last = _sentence_at(starts, span.start), _sentence_at(starts, max(span.start, span.end - 1))
+    lead_start = starts[first]
+    if first > 0 and not text[lead_start : span.start - 1].strip() and text[:lead_start].rstrip().endswith(":"):
+        lead_start = starts[first - 1]
+    return (lead_start, span.start - 1), (span.end + 1, starts[last + 1] if last + 1 < len(starts) else len(text))
+
+
+def _distance(lead: tuple[int, int], tail: tuple[int, int], at: int, length: int) -> int | None:
+    """How far a name at ``at`` stands from the quotation, None when it is in neither of its surroundings."""
+    if lead[0] <= at < lead[1]:
+        return lead[1] - (at + length)
+    if tail[0] <= at < tail[1]:
+        return at - tail[0]
+    return None
+
+
+def _name_beside(span: QuoteSpan, text: str, starts: Sequence[int], ctx: _Context) -> str | None:
+    """In a language with no entity pipeline (German), where a speech cue stands beside the quotation but no
+    hashtag names its speaker: the run of capitalised words nearest the quotation ("sagte Cooper"), which the
+    story's analysis keeps only if it names one of the story's people or organisations (``speaker_hint``)."""
+    cues = SPEECH_CUES.get(ctx.language)
+    if cues is None or ctx.language in nlp.ENTITY_PIPELINES:
+        return None
+    lead, tail = _surroundings(span, text, starts)
+    if not any(cues.search(text[start:end]) for start, end in (lead, tail)):
+        return None
+    runs = [
+        (distance, " ".join(words))
+        for at, words in _capitalised_runs(text, lead[0], tail[1])
+        if (distance := _distance(lead, tail, at, len(" ".join(words)))) is not None
+    ]
+    return min(runs)[1] if runs else None
+
+
+def _capitalised_runs(text: str, start: int, end: int) -> Iterator[tuple[int, list[str]]]:
+    """Each run of capitalised words between ``start`` and ``end`` that only spaces part, with its offset."""
+    run: tuple[int, int, list[str]] | None = None
+    for match in WORD.finditer(text, start, end):
+        if not match.group(0)[0].isupper():
+            if run is not None:
+                yield run[0], run[2]
+            run = None
+        elif run is not None and text[run[1] : match.start()].isspace() and len(run[2]) < MAX_HINT_WORDS:
+            run = (run[0], match.end(), [*run[2], match.group(0)])
+        else:
+            if run is not None:
+                yield run[0], run[2]
+            run = (match.start(), match.end(), [match.group(0)])
+    if run is not None:
+        yield run[0], run[2]
 
 
 def _spoken_forms(tag: Hashtag) -> tuple[str, ...]:
@@ -459,10 +510,11 @@ def _direct_quotes(text: str, starts: Sequence[int], ctx: _Context) -> tuple[lis
             previous.text = f"{previous.text} {body}"
         elif len(body.split()) >= MIN_QUOTE_WORDS:
             speaker = _attribution(span, text, starts, ctx)
+            hint = _name_beside(span, text, starts, ctx) if speaker is None and ctx.language != "en" else None
             if speaker is False:
                 speaker = _carried_speaker(span, sentence, starts, previous, previous_end, ctx)
             tag = speaker if isinstance(speaker, Hashtag) else None
-            previous = Quote(body, tag.name if tag else None, tag.slug if tag else None, sentence, "direct")
+            previous = Quote(body, tag.name if tag else None, tag.slug if tag else None, sentence, "direct", hint)
             quotes.append(previous)
         else:
             continue
