@@ -452,15 +452,12 @@ def _distance(lead: tuple[int, int], tail: tuple[int, int], at: int, length: int
 
 
 def _name_beside(span: QuoteSpan, text: str, starts: Sequence[int], ctx: _Context) -> str | None:
-    """In a language with no entity pipeline (German), where a speech cue stands beside the quotation but no
-    hashtag names its speaker: the run of capitalised words nearest the quotation ("sagte Cooper"), which the
-    story's analysis keeps only if it names one of the story's people or organisations (``speaker_hint``)."""
-    cues = SPEECH_CUES.get(ctx.language)
-    if cues is None or ctx.language in nlp.ENTITY_PIPELINES:
+    """For a quotation ``_attribution_by_cue`` found a speech cue beside but no speaker for, in a language with
+    no entity pipeline (German): the run of capitalised words nearest it ("sagte Cooper"), which the story's
+    analysis keeps only if it names one of the story's people or organisations (``speaker_hint``)."""
+    if ctx.language in nlp.ENTITY_PIPELINES:
         return None
     lead, tail = _surroundings(span, text, starts)
-    if not any(cues.search(text[start:end]) for start, end in (lead, tail)):
-        return None
     runs = [
         (distance, " ".join(words))
         for at, words in _capitalised_runs(text, lead[0], tail[1])
@@ -510,6 +507,7 @@ def _direct_quotes(text: str, starts: Sequence[int], ctx: _Context) -> tuple[lis
             previous.text = f"{previous.text} {body}"
         elif len(body.split()) >= MIN_QUOTE_WORDS:
             speaker = _attribution(span, text, starts, ctx)
+            # None (not False) from the cue path: a cue stood beside the quotation and no hashtag named its speaker
             hint = _name_beside(span, text, starts, ctx) if speaker is None and ctx.language != "en" else None
             if speaker is False:
                 speaker = _carried_speaker(span, sentence, starts, previous, previous_end, ctx)
