@@ -68,7 +68,7 @@ def enrich_stored(factory: sessionmaker[Session], article_ids: Sequence[int], wr
             if isinstance(analysis, StorylineError):
                 log.warning("article enrichment failed", url=article.url, error=str(analysis))
                 analysis = ArticleAnalysis(sentences=article.sentences, section=row.section or "", summary=[])
-            store_enrichment(session, row, analysis)
+            store_enrichment(session, row, article, analysis)
             done.entities[row.public_id] = [tag.slug for tag in analysis.hashtags if tag.kind != "topic"]
             if row.story_id is not None:
                 done.story_ids.add(row.story_id)

@@ -39,7 +39,13 @@ from storyline.enrich.analyze import (
     sampled_story_analysis,
     story_speaker,
 )
-from storyline.enrich.entities import story_renames, unique_hashtags
+from storyline.enrich.entities import (
+    known_name_hashtags,
+    reads_known_names_only,
+    spelled_slugs,
+    story_renames,
+    unique_hashtags,
+)
 from storyline.errors import ExtractError, InputError, StoreError, StorylineError
 from storyline.extract import extract_article, title_from_text
 from storyline.fetch import encodable, plain_text
@@ -352,13 +358,15 @@ def store_processed(session: Session, processed: Processed) -> ArticleRow:
         figures=[_asdict(figure) for figure in analysis.figures],
         embedding=processed.embedding.astype(np.float32).tobytes(),
         refetch_at=datetime.now(timezone.utc) + REFETCH_FIRST_DELAY if article.excerpt_only else None,
-        placement=placement_record(processed.evidence, evidence_names(session, processed.evidence, analysis.hashtags))
-        or (merge_record(session, processed.merged_by) if processed.merged_by else None),
         enriched_at=datetime.now(timezone.utc) if processed.enriched else None,
+    )
+    hashtags = with_stored_names(session, article, analysis.hashtags) if processed.enriched else analysis.hashtags
+    row.placement = placement_record(processed.evidence, evidence_names(session, processed.evidence, hashtags)) or (
+        merge_record(session, processed.merged_by) if processed.merged_by else None
     )
     session.add(row)
     session.flush()
-    store_hashtags(session, row, analysis.hashtags)
+    store_hashtags(session, row, hashtags)
     return row
 
 
@@ -367,6 +375,16 @@ def refresh_counts(session: Session, story_ids: Iterable[int]) -> None:
     count alone grew with the square of its size."""
     for story_id in sorted(set(story_ids)):
         queries.refresh_story_counts(session, story_id)
+
+
+def with_stored_names(session: Session, article: Article, hashtags: Sequence[Hashtag]) -> list[Hashtag]:
+    """The enriched ``article``'s ``hashtags`` as they are stored. An article in a language no entity pipeline
+    reads (German) has for hashtags only the alias table's names it writes (``known_name_hashtags``); they are
+    found again here with the stored people, organisations and places, which other coverage found, whose names
+    it writes too ("Yvette Cooper", "Keir Starmer"), so that its hashtags and the hashtag pages name them."""
+    if not reads_known_names_only(article.language):
+        return list(hashtags)
+    return known_name_hashtags(article, queries.named_entities(session, spelled_slugs(article)))
 
 
 def evidence_names(session: Session, evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict[str, str]:
@@ -443,12 +461,12 @@ def complete_excerpt(factory: sessionmaker[Session], public_id: str, html: str) 
         row.author, row.image_url = article.author, article.image_url
         row.embedding = analyzed[0].embedding.astype(np.float32).tobytes()
         row.excerpt_only, row.refetch_at = False, None
-        store_enrichment(session, row, analysis)
+        store_enrichment(session, row, article, analysis)
     log.info("feed excerpt completed from its page", url=article.url)
 
 
-def store_enrichment(session: Session, row: ArticleRow, analysis: ArticleAnalysis) -> None:
-    """Replaces a stored article's enrichment with ``analysis``, marks it enriched, and its story's analysis
+def store_enrichment(session: Session, row: ArticleRow, article: Article, analysis: ArticleAnalysis) -> None:
+    """Replaces the stored ``article``'s enrichment with ``analysis``, marks it enriched, and its story's analysis
     stale."""
     row.sentences, row.section, row.summary = analysis.sentences, analysis.section, analysis.summary
     row.quotes = [_asdict(quote) for quote in analysis.quotes]
@@ -456,7 +474,7 @@ def store_enrichment(session: Session, row: ArticleRow, analysis: ArticleAnalysi
     row.enriched_at = datetime.now(timezone.utc)
     row.hashtags.clear()
     session.flush()
-    store_hashtags(session, row, analysis.hashtags)
+    store_hashtags(session, row, with_stored_names(session, article, analysis.hashtags))
     if row.story_id is not None:
         queries.invalidate_story_analysis(session, [row.story_id])
 

@@ -8,7 +8,7 @@ import pytest
 
 from storyline.domain import Article
 from storyline.enrich import aliases
-from storyline.enrich.entities import extract_hashtags
+from storyline.enrich.entities import extract_hashtags, known_name_hashtags, spelled_slugs
 from storyline.nlp import split_sentences
 
 # Written for these tests in the manner of wire copy in each language.
@@ -74,6 +74,42 @@ def test_each_language_names_its_entities_as_the_english_coverage_does(article, 
     assert not absent & set(found)
     if language != "en":
         assert all(kind != "topic" for kind in found.values())  # topics read English noun phrases
+
+
+# What other coverage found and the store holds: slug -> (name, kind).
+STORED = {
+    "joe-biden": ("Joe Biden", "person"),
+    "olaf-scholz": ("Olaf Scholz", "person"),
+    "biden": ("Biden", "person"),
+    "muller": ("Müller", "person"),
+    "kiew": ("Kiew", "place"),  # stored as a French or Spanish pipeline might name a place no alias knows
+}
+
+
+@pytest.mark.parametrize(
+    ("article", "stored", "expected", "absent"),
+    [
+        # the longest stored name a run holds, not also the surname inside it
+        (GERMAN_NAMES, STORED, {"joe-biden": ("Joe Biden", "person"), "olaf-scholz": ("Olaf Scholz", "person"),
+                                "white-house": ("White House", "place")}, {"biden", "scholz"}),
+        # a genitive "s" read off, as for the alias table's names
+        (("Bidens Reise nach Berlin", "Die Reise wurde verschoben."), STORED,
+         {"biden": ("Biden", "person"), "germany": None, "berlin": None}, {"bidens"}),
+        # the alias table's English name wins over a stored spelling of the same place
+        (GERMAN_NAMES, STORED, {"kyiv": ("Kyiv", "place")}, {"kiew"}),
+        # nothing stored: the alias table's names alone, as enrichment finds them
+        (GERMAN_NAMES, {}, {"united-nations": ("United Nations", "org")}, {"joe-biden", "olaf-scholz"}),
+    ],
+)  # fmt: skip
+def test_german_articles_carry_the_stored_names_they_spell_out(article, stored, expected, absent):
+    title, text = article
+    german = Article(key="k", url="https://example.invalid/k", title=title, text=text, source="Test",
+                     language="de", sentences=split_sentences(text))  # fmt: skip
+    found = {tag.slug: (tag.name, tag.kind) for tag in known_name_hashtags(german, stored)}
+    assert {slug: found.get(slug) for slug in expected} == expected
+    assert not absent & set(found)
+    # every stored name the article writes is among the slugs the store is asked for
+    assert {slug for slug in found if slug in stored} <= spelled_slugs(german)
 
 
 @pytest.mark.parametrize(

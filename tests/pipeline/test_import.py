@@ -85,12 +85,19 @@ def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_j
         assert french.language == "fr"  # told by its text
         french_slugs = {tag.entity.slug for tag in french.hashtags}
         assert {"louise-casey", "yvette-cooper"} <= french_slugs
-        # No pipeline reads German: its hashtags are the countries it names, and the names it shares with the
-        # story, which English coverage found, are shown by name on why it joined
+        # No pipeline reads German: its hashtags are the countries it names and the names it writes that English
+        # coverage found (not German nouns), also shown by name on why it joined
         german = next(row for row in rows if row.external_id == "seed-spiegel")
-        assert {tag.entity.slug for tag in german.hashtags} == {"united-kingdom"}
+        german_tags = {tag.entity.slug: tag.entity.kind for tag in german.hashtags}
+        assert german_tags == {
+            "united-kingdom": "place",
+            "louise-casey": "person",
+            "yvette-cooper": "person",
+            "keir-starmer": "person",
+        }
         assert {"Louise Casey", "Yvette Cooper"} <= set(german.placement["entities"])
-        # "sagte Cooper": no hashtag of the German report names her; the story does, and its analysis says so
+        # "sagte Cooper": the quote's own sentence names her by surname alone; the story knows her, and its
+        # analysis says so
         (quote,) = german.quotes
         assert (quote["speaker"], quote["speaker_hint"]) == ("Yvette Cooper", "Cooper")
     config.get_settings.cache_clear()

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from storyline.backlog import Backlog
 from storyline.domain import ArticleInput
-from storyline.pipeline import ingest
+from storyline.pipeline import ingest, public_id_for
 from storyline.store import queries, transaction
 from storyline.web.app import create_app
 
@@ -103,6 +103,27 @@ def test_the_story_engine_learns_the_entities_enrichment_found(placed):
                 links = queries.get_article(session, member.key).hashtags
                 assert member.entities == {link.entity.slug for link in links if link.entity.kind != "topic"}
     assert any(story.entities for story in engine.stories())
+
+
+def test_a_german_report_enriched_behind_carries_the_names_earlier_coverage_found(placed):
+    runtime, items = placed
+    Backlog(runtime).drain()
+    german = ArticleInput(
+        url="https://zeitung.example/leeds-bruecke",
+        title="Stadtrat von Leeds genehmigt neue Brücke über die Aire",
+        text="Der Stadtrat von Leeds hat am Montag die neue Brücke genehmigt. „Diese Brücke verbindet zwei "
+        "Gemeinden“, sagte Ratschef James Lewthwaite. Das Projekt kostet 42 Millionen Pfund.",
+        source="Zeitung",
+        published=START + timedelta(hours=2),
+    )
+    assert ingest(runtime.sessions, runtime.processor, [german], enrich=False).imported == 1
+    Backlog(runtime).drain()
+    with transaction(runtime.sessions) as session:
+        row = queries.get_article(session, public_id_for(german.url))
+        slugs = {link.entity.slug for link in row.hashtags}
+    # No pipeline reads German: the stored names it writes (not its nouns: "Stadtrat", "Brücke", "Ratschef")
+    assert row.language == "de" and "james-lewthwaite" in slugs
+    assert not slugs & {"stadtrat", "brucke", "ratschef", "der-stadtrat", "gemeinden"}
 
 
 def _waiting(runtime) -> int:

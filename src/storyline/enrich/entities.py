@@ -7,9 +7,10 @@ coming back to. ``resolve_story`` repeats the alias merge across a story's artic
 
 French and Spanish articles have their names found by their own language's spaCy pipeline and written in
 English where the name differs ("OTAN" is NATO, "Allemagne" Germany: ``aliases``), so they share the English
-coverage's hashtags. German articles, which no pipeline reads, get only the countries and names the alias table
-knows (``known_name_hashtags``); other languages get none (``nlp.ENTITY_PIPELINES``), and no language but
-English gets topics, which read English noun phrases.
+coverage's hashtags. German articles, which no pipeline reads, get the countries and names the alias table
+knows (``known_name_hashtags``) and, once stored, the names other coverage found that they spell out; other
+languages get none (``nlp.ENTITY_PIPELINES``), and no language but English gets topics, which read English noun
+phrases.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -415,10 +416,21 @@ def extract_hashtags(article: Article) -> list[Hashtag]:
     return unique_hashtags(tags + topics)
 
 
-def known_name_hashtags(article: Article) -> list[Hashtag]:
+def reads_known_names_only(language: str | None) -> bool:
+    """Whether no entity pipeline reads ``language``'s text, so that its hashtags are the known names it spells
+    out (``known_name_hashtags``)."""
+    primary = nlp.primary_language(language)
+    return primary != "en" and primary in aliases.LANGUAGES and primary not in nlp.ENTITY_PIPELINES
+
+
+def known_name_hashtags(
+    article: Article, stored: Mapping[str, tuple[str, str]] | None = None
+) -> list[Hashtag]:
     """For an article in a language no entity pipeline reads but the alias table does (German): the countries,
-    unions of countries and names of the table (``aliases.known``) it writes, in English. Nothing else can be
-    told from its capitalised words: German capitalises every noun ("Der Fall", "Meinungsfreiheit")."""
+    unions of countries and names of the table (``aliases.known``) it writes, in English, and the names of
+    ``stored`` (slug -> (name, kind): entities other coverage found, ``spelled_slugs`` looked up) it writes as
+    they are stored. Nothing else can be told from its capitalised words: German capitalises every noun
+    ("Der Fall", "Meinungsfreiheit")."""
     language = nlp.primary_language(article.language)
     if language not in aliases.LANGUAGES:
         return []
@@ -427,27 +439,53 @@ def known_name_hashtags(article: Article) -> list[Hashtag]:
         for run in capitalised_runs(text):
             tags.extend(
                 Hashtag(name, kind, slugify(name), 1, [sentence] if sentence != TITLE_SENTENCE else [])
-                for name, kind in _known_names_in(run, language)
+                for name, kind in _known_names_in(run, language, stored or {})
             )
     return unique_hashtags(tags)
 
 
-def _known_names_in(run: Sequence[str], language: str) -> Iterable[tuple[str, str]]:
+def spelled_slugs(article: Article) -> set[str]:
+    """The slug of every name ``known_name_hashtags`` could find in ``article``'s title and sentences: every
+    inner run of its runs of capitalised words, as written and with a genitive "s" read off."""
+    slugs = set()
+    for text in [article.title, *article.sentences]:
+        for run in capitalised_runs(text):
+            for size in range(1, min(MAX_KNOWN_WORDS, len(run)) + 1):
+                for start in range(len(run) - size + 1):
+                    name = " ".join(run[start : start + size])
+                    slugs.update(slugify(spelling) for spelling in _spellings(name))
+    slugs.discard("")
+    return slugs
+
+
+def _spellings(name: str) -> list[str]:
+    """``name`` and, when it ends in "s", the name a genitive "s" was added to ("Deutschlands", "Caseys")."""
+    return [name, name[:-1]] if name.endswith("s") else [name]
+
+
+def _known_names_in(
+    run: Sequence[str], language: str, stored: Mapping[str, tuple[str, str]]
+) -> Iterable[tuple[str, str]]:
     """The known names a run of capitalised words holds, longest first and not overlapping ("Weißen Haus", not
-    also "Haus"); a genitive "s" is read off ("Deutschlands")."""
+    also "Haus"; "Yvette Cooper", not also "Cooper"): the alias table's, then ``stored``'s."""
     start = 0
     while start < len(run):
         for end in range(min(len(run), start + MAX_KNOWN_WORDS), start, -1):
-            name = " ".join(run[start:end])
-            found = aliases.known(name, language) or (
-                aliases.known(name[:-1], language) if name.endswith("s") else None
-            )
+            found = _known_name(" ".join(run[start:end]), language, stored)
             if found is not None:
                 yield found
                 start = end
                 break
         else:
             start += 1
+
+
+def _known_name(name: str, language: str, stored: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+    for spelling in _spellings(name):
+        found = aliases.known(spelling, language) or stored.get(slugify(spelling))
+        if found is not None:
+            return found
+    return None
 
 
 def capitalised_runs(text: str) -> list[list[str]]:

@@ -527,6 +527,16 @@ def entity_names(session: Session, slugs: Collection[str]) -> dict[str, str]:
     return dict(session.execute(select(Entity.slug, Entity.name).where(Entity.slug.in_(list(slugs)))).tuples().all())
 
 
+def named_entities(session: Session, slugs: Collection[str]) -> dict[str, tuple[str, str]]:
+    """Slug -> (name, kind) of the stored people, organisations and places among ``slugs`` (topics left out)."""
+    if not slugs:
+        return {}
+    rows = session.execute(
+        select(Entity.slug, Entity.name, Entity.kind).where(Entity.slug.in_(list(slugs)), Entity.kind != "topic")
+    )
+    return {slug: (name, kind) for slug, name, kind in rows}
+
+
 def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> Entity:
     entity = session.scalar(select(Entity).where(Entity.slug == slug))
     if entity is None:
