@@ -423,9 +423,7 @@ def reads_known_names_only(language: str | None) -> bool:
     return primary != "en" and primary in aliases.LANGUAGES and primary not in nlp.ENTITY_PIPELINES
 
 
-def known_name_hashtags(
-    article: Article, stored: Mapping[str, tuple[str, str]] | None = None
-) -> list[Hashtag]:
+def known_name_hashtags(article: Article, stored: Mapping[str, tuple[str, str]] | None = None) -> list[Hashtag]:
     """For an article in a language no entity pipeline reads but the alias table does (German): the countries,
     unions of countries and names of the table (``aliases.known``) it writes, in English, and the names of
     ``stored`` (slug -> (name, kind): entities other coverage found, ``spelled_slugs`` looked up) it writes as
