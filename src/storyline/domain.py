@@ -62,8 +62,9 @@ class Quote:
     speaker_slug: str | None
     sentence: int
     kind: str = "direct"  # direct | reported
-    # With no speaker: the name written beside the quotation, where no hashtag of the article knows it (German
-    # articles have no entity pipeline); the story's analysis gives the quote its speaker if the story knows it.
+    # With no speaker: the name written beside the quotation, where no person or organisation of the article is
+    # (German articles have no entity pipeline; French and Spanish ones may take a person for a place); the
+    # story's analysis gives the quote its speaker if the story knows it.
     speaker_hint: str | None = None
 
 

@@ -452,11 +452,11 @@ def _distance(lead: tuple[int, int], tail: tuple[int, int], at: int, length: int
 
 
 def _name_beside(span: QuoteSpan, text: str, starts: Sequence[int], ctx: _Context) -> str | None:
-    """For a quotation ``_attribution_by_cue`` found a speech cue beside but no speaker for, in a language with
-    no entity pipeline (German): the run of capitalised words nearest it ("sagte Cooper"), which the story's
-    analysis keeps only if it names one of the story's people or organisations (``speaker_hint``)."""
-    if ctx.language in nlp.ENTITY_PIPELINES:
-        return None
+    """For a quotation ``_attribution_by_cue`` found a speech cue beside but no speaker for: the run of
+    capitalised words nearest it ("sagte Cooper"), which the story's analysis keeps only if it names one of the
+    story's people or organisations (``speaker_hint``). German has no entity pipeline to name speakers; French and
+    Spanish have small ones, which miss names or take a person for a place (the French pipeline reads "a déclaré
+    Yvette Cooper" as a place)."""
     lead, tail = _surroundings(span, text, starts)
     runs = [
         (distance, " ".join(words))
