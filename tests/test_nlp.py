@@ -189,12 +189,27 @@ def test_primary_language_drops_the_region(tag, language):
                 "Le Washington Post a relevé la pression.",
             ],
         ),
+        # A capitalised word inside a sentence (a German noun, a Spanish "Gobierno") is no sentence's start.
+        (
+            "Ein Bundesrichter in Texas hat am Freitag ein Programm aus der Obama-Ära blockiert. Die Regierung prüft "
+            "das Urteil.",
+            ["Ein Bundesrichter in Texas hat am Freitag ein Programm aus der Obama-Ära blockiert.",
+             "Die Regierung prüft das Urteil."],
+        ),
+        (
+            "Yvette Cooper dijo que el Gobierno actuará contra las bandas. Se espera que la Cámara vote esta semana.",
+            ["Yvette Cooper dijo que el Gobierno actuará contra las bandas.",
+             "Se espera que la Cámara vote esta semana."],
+        ),
         # English as the parser splits it: a number ending a sentence is no ordinal, even after "am".
         ('"I am 25. I\'m playing against Hewitt."', ['"I am 25.', "I'm playing against Hewitt.\""]),
         ("The vote was 52 to 48. June saw more.", ["The vote was 52 to 48.", "June saw more."]),
         ("He said: “We act now.” The opposition objected.", ["He said: “We act now.”", "The opposition objected."]),
         ("Zum 3.", ["Zum 3."]),
+        # A paragraph's end is a sentence's end, whatever its last word.
+        ("The vote passed by a wide margin\nThe Senate adjourned.", ["The vote passed by a wide margin",
+                                                                     "The Senate adjourned."]),
     ],
-)
+)  # fmt: skip
 def test_sentences_of_other_languages_end_where_their_punctuation_says(text, sentences):
     assert nlp.split_sentences(text) == sentences

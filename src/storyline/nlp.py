@@ -79,6 +79,14 @@ def get_parser(language: str) -> "Language | None":
     return _load_pipeline(language, ())
 
 
+@lru_cache(maxsize=8)
+def parse_in_language(language: str, sentences: tuple[str, ...]) -> "tuple[Doc, ...] | None":
+    """Each sentence parsed by the whole pipeline of its own language (French, Spanish), or None when there is
+    none; the last few articles' parses are kept, since figures and quotes read the same ones."""
+    parser = get_parser(language)
+    return None if parser is None else tuple(parser.pipe(sentences))
+
+
 @lru_cache(maxsize=None)
 def get_tokenizer(language: str) -> "Language":
     """A blank spaCy pipeline of ``language``: its tokenizer alone, for a language no pipeline parses (German)."""

@@ -205,6 +205,39 @@ def test_quotes_in_other_languages_and_their_speakers(language, text, expected):
     assert [(quote.text, quote.speaker_slug) for quote in quotes_of(text, language)] == expected
 
 
+# Reported speech in French and Spanish, read from their own pipelines' parse as English is from its own.
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "fr",
+            "Keir Starmer a déclaré que le rapport était accablant pour tout le pays. Selon Louise Casey, les "
+            "institutions ont détourné le regard pendant des années.",
+            [
+                ("le rapport était accablant pour tout le pays", "keir-starmer"),
+                ("les institutions ont détourné le regard pendant des années", "louise-casey"),
+            ],
+        ),
+        (
+            "es",
+            "Yvette Cooper dijo que el Gobierno actuará contra las bandas criminales. Las instituciones miraron "
+            "hacia otro lado durante años, según Louise Casey.",
+            [
+                ("el Gobierno actuará contra las bandas criminales", "yvette-cooper"),
+                ("Las instituciones miraron hacia otro lado durante años", "louise-casey"),
+            ],
+        ),
+        # a subject no known person or organisation names: no reported speech ("the minister" could be anyone)
+        ("fr", "La ministre a affirmé que les victimes seraient entendues par la commission.", []),
+        # German has no parse to read it from
+        ("de", "Keir Starmer sagte, dass der Bericht erschütternd sei und Konsequenzen verlange.", []),
+    ],
+)
+def test_reported_speech_in_other_languages(language, text, expected):
+    reported = [(q.text, q.speaker_slug) for q in quotes_of(text, language) if q.kind == "reported"]
+    assert reported == expected
+
+
 # German has no entity pipeline: beside a speech word, the name written nearest the quotation is kept as a hint,
 # which the story's analysis reads against the story's people and organisations.
 @pytest.mark.parametrize(

@@ -183,10 +183,8 @@ def extract_figures(article: Article) -> list[Figure]:
         for sentence, doc in enumerate(nlp.get_tokenizer("de").pipe(article.sentences)):
             figures.extend(german_sentence_figures(doc, sentence))
         return figures
-    parser = nlp.get_parser(language) if language in FOREIGN_SCALES else None
-    if parser is None:
-        return figures
-    for sentence, doc in enumerate(parser.pipe(article.sentences)):
+    docs = nlp.parse_in_language(language, tuple(article.sentences)) if language in FOREIGN_SCALES else None
+    for sentence, doc in enumerate(docs or ()):
         figures.extend(foreign_sentence_figures(doc, sentence, language))
     return figures
 

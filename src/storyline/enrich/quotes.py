@@ -6,8 +6,9 @@ comes from the speech verb next to the quote (its subject in spaCy's parse), res
 short forms through the article's hashtags, roles ("the Home Secretary") through who the article says holds
 them, pronouns through the most recent compatible subject. When nothing resolves, the speaker stays None.
 French, German and Spanish quotations (their marks too: „…“, »…«, « … ») are attributed without the parse,
-which is English: by a speech word of the language beside the quotation and the known name nearest it; in
-German, which names no people, the name written there is kept as a hint for the story to resolve.
+which is English: by a speech word of the language beside the quotation and the known name nearest it; where
+no person or organisation is known there (German names no people), the name written there is kept as a hint
+for the story to resolve. Reported speech in French and Spanish is read from their own pipelines' parse.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ SPEECH_VERBS = frozenset(
     "cite describe".split()
 )
 REPORT_VERBS = frozenset("say tell insist warn claim argue confirm declare announce admit stress pledge".split())
+# The same in French and Spanish, as lemmas of their own pipelines, which parse their reported speech as English
+# is parsed ("a déclaré que …", "dijo que …": the verb's subject and its clausal complement), and the word for
+# "according to".
+FOREIGN_REPORT_VERBS = {
+    "fr": frozenset(
+        "dire déclarer affirmer annoncer estimer expliquer assurer souligner indiquer préciser insister avertir "
+        "ajouter rappeler reconnaître confirmer prévenir".split()
+    ),
+    "es": frozenset(
+        "decir declarar afirmar anunciar asegurar explicar señalar indicar advertir subrayar insistir añadir "
+        "reconocer sostener confirmar manifestar".split()
+    ),
+}
+ACCORDING_TO = {"fr": "selon", "es": "según"}
+COMPLEMENTISERS = frozenset({"that", "que", "qu'", "qu’"})  # "said that …": the clause starts after it
 SPOKESPEOPLE = frozenset({"spokesman", "spokeswoman", "spokesperson", "spokespeople"})
 ROLE_PHRASES = (
     "deputy prime minister", "shadow home secretary", "shadow chancellor", "home secretary", "foreign secretary",
@@ -548,13 +564,21 @@ def _tag_of(quote: Quote) -> Hashtag | None:
 # --- reported speech -----------------------------------------------------------------------------------------
 
 
-def _reported(ctx: _Context, quoted_sentences: set[int]) -> list[Quote]:
-    """ "X said (that) ...", "according to X, ..." with X a known person or organisation."""
+def _reported(ctx: _Context, sentences: Sequence[str], quoted_sentences: set[int]) -> list[Quote]:
+    """ "X said (that) ...", "according to X, ..." with X a known person or organisation; in French and
+    Spanish read from their own pipeline's parse, in other languages not at all."""
+    if ctx.language == "en":
+        docs, said_that, according_to = ctx.docs, _said_that, _according_to
+    elif ctx.language in FOREIGN_REPORT_VERBS:
+        docs = list(nlp.parse_in_language(ctx.language, tuple(sentences)) or ())
+        said_that, according_to = _foreign_said_that, _foreign_according_to
+    else:
+        return []
     quotes = []
-    for index, doc in enumerate(ctx.docs):
+    for index, doc in enumerate(docs):
         if index in quoted_sentences:
             continue
-        found = _according_to(doc, index, ctx) or _said_that(doc, index, ctx)
+        found = according_to(doc, index, ctx) or said_that(doc, index, ctx)
         if found is not None:
             quotes.append(found)
     return quotes
@@ -589,8 +613,42 @@ def _according_to(doc: "Doc", index: int, ctx: _Context) -> Quote | None:
     return None
 
 
+def _foreign_said_that(doc: "Doc", index: int, ctx: _Context) -> Quote | None:
+    """``_said_that`` on a French or Spanish parse (Universal Dependencies, as English's): the speaker is the
+    verb's subject when it names a known person or organisation."""
+    for verb in doc:
+        if verb.lemma_.lower() not in FOREIGN_REPORT_VERBS[ctx.language] or verb.pos_ != "VERB":
+            continue
+        clause = next((child for child in verb.children if child.dep_ == "ccomp"), None)
+        subject = next((child for child in verb.children if child.dep_ == "nsubj"), None)
+        tag = match_hashtag(_subtree_text(subject), ctx.hashtags) if subject is not None else None
+        if clause is not None and tag is not None:
+            return _reported_quote(doc[clause.left_edge.i : clause.right_edge.i + 1], tag, index)
+    return None
+
+
+def _foreign_according_to(doc: "Doc", index: int, ctx: _Context) -> Quote | None:
+    """``_according_to`` on a French or Spanish parse: "Selon X, …" / "…, según X"."""
+    for token in doc:
+        if token.lower_ != ACCORDING_TO[ctx.language] or token.dep_ != "case" or token.head.i == token.i:
+            continue
+        named = token.head
+        tag = match_hashtag(_subtree_text(named, without=token), ctx.hashtags)
+        if tag is None:
+            return None
+        rest = doc[named.right_edge.i + 1 :] if token.i == 0 else doc[: token.i]
+        return _reported_quote(rest, tag, index) if len(rest) else None
+    return None
+
+
+def _subtree_text(token: "Token", without: "Token | None" = None) -> str:
+    """The words ``token`` heads, but ``without`` ("selon" in "selon Louise Casey")."""
+    skipped = without.i if without is not None else -1
+    return " ".join(t.text for t in token.subtree if t.i != skipped)
+
+
 def _reported_quote(span: "Span", tag: Hashtag, sentence: int) -> Quote | None:
-    words = [t for t in span if not (t.i == span.start and t.lower_ == "that")]
+    words = [t for t in span if not (t.i == span.start and t.lower_ in COMPLEMENTISERS)]
     text = _clean_quote(span.doc[words[0].i : words[-1].i + 1].text).rstrip(".") if words else ""
     if len(text.split()) < MIN_QUOTE_WORDS:
         return None
@@ -615,4 +673,4 @@ def extract_quotes(article: Article, hashtags: list[Hashtag]) -> list[Quote]:
     )
     _sentence_subjects(ctx)
     direct, covered = _direct_quotes(text, starts, ctx)
-    return sorted(direct + _reported(ctx, covered), key=lambda quote: quote.sentence)
+    return sorted(direct + _reported(ctx, article.sentences, covered), key=lambda quote: quote.sentence)
