@@ -68,6 +68,11 @@ def test_french_spanish_and_german_figures(language, text, value, unit, noun, bo
     assert figures[0].text in text
 
 
+def test_a_german_figure_names_what_it_counts_as_german_writes_it():
+    (figure,) = extract_figures(article("Mehr als 1.000 Fälle wurden am Montag gemeldet.", "de"))
+    assert (figure.counts, figure.noun) == ("Fälle", "fälle")  # shown capitalised, compared in lower case
+
+
 @pytest.mark.parametrize(
     ("language", "text"),
     [

@@ -610,7 +610,7 @@ def german_sentence_figures(doc: "Doc", sentence: int) -> list[Figure]:
             continue
         found.append(
             Figure(
-                value, written.text, noun.lower_, sentence, unit, noun=noun.lower_, kind=_german_kind(doc),
+                value, written.text, noun.text, sentence, unit, noun=noun.lower_, kind=_german_kind(doc),
                 bound=_bound_before(doc, span, GERMAN_BOUNDS),
                 rounding=_rounding(english_number(span.text, "de"), unit), language="de",
             )
