@@ -99,7 +99,10 @@ def items(make_items, seed_items) -> dict[str, list[StoryItem]]:
     briefs = [read_records(TESTDATA / name)[0] for name in ("french.jsonl", "german.jsonl")]
     made["seed-lead-abroad"] = ordered_seed[:1] + make_items(briefs)
     made["seed-rest"] = ordered_seed[1:]
+    # The same briefs as a story of their own: the seed event reported in French and German only.
+    made["seed-abroad"] = made["seed-lead-abroad"][1:]
     made["sport"] = make_items(records(SPORT))
+    made["wimbledon-abroad"] = make_items(read_records(TESTDATA / "french.jsonl")[1:])
     return made
 
 
@@ -124,6 +127,13 @@ def items(make_items, seed_items) -> dict[str, list[StoryItem]]:
         (["hotels", "boats"], []),
         # neighbouring but different: the seed story against a Home Office story
         (["seed", "hotels"], []),
+        # one event, a story in English and one in other languages only: its reports would join the English one
+        (["seed", "seed-abroad"], [Merge(1, 2)]),
+        (["sport", "wimbledon-abroad"], [Merge(1, 2)]),
+        # reports in other languages of another event, the same evening
+        (["seed", "wimbledon-abroad"], []),
+        (["sport", "seed-abroad"], []),
+        (["hotels", "seed-abroad"], []),
     ],
 )
 def test_merges_only_stories_about_the_same_event(items, groups, merges):

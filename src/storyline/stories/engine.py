@@ -368,6 +368,10 @@ class StoryEngine:
             item.undated,
         )
 
+    def candidate_ids(self, arrival: Arrival) -> set[int]:
+        """The live stories placement would judge ``arrival`` against: the nearest means, those naming its names."""
+        return self._candidates(arrival)
+
     def candidate_features(self, arrival: Arrival) -> list[tuple[int, PairFeatures]]:
         """Each candidate live story with what the placement model reads of the pair (training reads it too)."""
         return [(story_id, self.features(arrival, self._stories[story_id])) for story_id in self._candidates(arrival)]

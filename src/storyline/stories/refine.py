@@ -77,6 +77,12 @@ class RefineConfig:
     model_split_min_side: int = 2
     model_split_cohesion: float = 0.5
     model_split_other: float = 0.4
+    # Merge across languages: a story whose every member is in other languages than another's (a French and a
+    # Spanish report of an event that the English coverage made a story of apart) joins it when its latest
+    # ``language_merge_sample`` members, each judged by the placement model against the other story whole,
+    # would join it: their mean probability reaches the model's own threshold. Never fires where every story is
+    # in one language.
+    language_merge_sample: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +154,13 @@ def shared_entities(a: Story, b: Story, share: float) -> set[str]:
     return max(shared, key=len)
 
 
-def merge_of(a: Story, b: Story, config: RefineConfig) -> Merge:
-    """The merge of ``b`` into the older ``a``, with what the two share."""
+def merge_of(a: Story, b: Story, config: RefineConfig, cosine: float | None = None) -> Merge:
+    """The merge of ``b`` into the older ``a``, with what the two share and how alike they read: the cosine of
+    their means, or ``cosine`` where that says nothing (two stories in different languages)."""
     shared = shared_entities(a, b, config.merge_entity_share)
     most_named = sorted(shared, key=lambda slug: (-(a.entities[slug] + b.entities[slug]), slug))
-    return Merge(a.id, b.id, round(float(np.dot(a.centroid(), b.centroid())), 3), tuple(most_named))
+    alike = float(np.dot(a.centroid(), b.centroid())) if cosine is None else min(cosine, 1.0)
+    return Merge(a.id, b.id, round(alike, 3), tuple(most_named))
 
 
 def title_overlap(a: Story, b: Story) -> float:
@@ -325,14 +333,15 @@ class Verdicts:
 
     unsplit: dict[int, int] = field(default_factory=dict)  # story id -> version
     apart: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # story ids -> versions
+    # (story, story in other languages) -> versions: its members would not join that story (``across_languages``)
+    apart_across: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
 
     def forget_retired(self, engine: StoryEngine) -> None:
         self.unsplit = {sid: version for sid, version in self.unsplit.items() if engine.story(sid) is not None}
-        self.apart = {
-            pair: versions
-            for pair, versions in self.apart.items()
-            if engine.story(pair[0]) is not None and engine.story(pair[1]) is not None
-        }
+        self.apart, self.apart_across = (
+            {pair: versions for pair, versions in pairs.items() if None not in map(engine.story, pair)}
+            for pairs in (self.apart, self.apart_across)
+        )
 
 
 def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Verdicts | None = None) -> Refinement:
@@ -372,8 +381,45 @@ def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Ve
                 story = engine.story(story.id)
             else:
                 verdicts.apart[(story.id, other_id)] = versions
+    for story in engine.stories():
+        if engine.story(story.id) is None:
+            continue  # absorbed earlier in this pass
+        found = across_languages(story, engine, config, verdicts)
+        if found is not None:
+            other, cosine = found
+            survivor, absorbed = sorted((story, other), key=lambda one: one.id)
+            result.merges.append(merge_of(survivor, absorbed, config, cosine))
+            engine.merge(survivor.id, absorbed.id)
     verdicts.forget_retired(engine)
     return result
+
+
+def across_languages(
+    story: Story, engine: StoryEngine, config: RefineConfig, verdicts: Verdicts
+) -> tuple[Story, float] | None:
+    """The live story in none of ``story``'s languages that its latest members would join, each judged by the
+    placement model against it whole, with the highest mean probability at or above the model's threshold, and
+    their mean cosine to it (through the multilingual bridge); None when there is none."""
+    members = [as_arrival(member) for member in story.members[-config.language_merge_sample :]]
+    candidates = {story_id for arrival in members for story_id in engine.candidate_ids(arrival)} - {story.id}
+    best, best_probability = None, engine.model.threshold
+    for other_id in sorted(candidates):
+        other = engine.story(other_id)
+        if other is None or other.languages.keys() & story.languages.keys():
+            continue
+        versions = (story.version, other.version)
+        if verdicts.apart_across.get((story.id, other_id)) == versions:
+            continue
+        if lull_between(story, other) > config.merge_max_gap:
+            verdicts.apart_across[(story.id, other_id)] = versions
+            continue
+        features = [engine.features(one, other) for one in members]
+        probability = float(np.mean([engine.model.probability(one) for one in features]))
+        if probability >= best_probability:
+            best, best_probability = (other, float(np.mean([one.cosine for one in features]))), probability
+        else:
+            verdicts.apart_across[(story.id, other_id)] = versions
+    return best
 
 
 class Refiner:
