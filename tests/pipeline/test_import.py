@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -83,6 +84,10 @@ def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_j
         assert {row.story_id for row in rows} == {story_id}  # the French and German reports joined the seed story
         french = next(row for row in rows if row.external_id == "seed-le-monde")
         assert french.language == "fr"  # told by its text
+        # Sections are read by an English model: the reports in other languages are filed as most of the
+        # story's English ones are
+        sections = Counter(row.section for row in rows if row.language == "en")
+        assert {row.section for row in rows if row.language != "en"} == {sections.most_common(1)[0][0]}
         french_slugs = {tag.entity.slug for tag in french.hashtags}
         assert {"louise-casey", "yvette-cooper"} <= french_slugs
         # No pipeline reads German: its hashtags are the countries it names and the names it writes that English
