@@ -381,9 +381,11 @@ def refine(engine: StoryEngine, config: RefineConfig | None = None, verdicts: Ve
                 story = engine.story(story.id)
             else:
                 verdicts.apart[(story.id, other_id)] = versions
-    for story in engine.stories():
-        if engine.story(story.id) is None:
-            continue  # absorbed earlier in this pass
+    # Where every live story is in one language (an English-only deployment), nothing is looked up.
+    languages = {language for story in engine.stories() for language in story.languages}
+    for story in engine.stories() if len(languages) > 1 else []:
+        if engine.story(story.id) is None or not languages - story.languages.keys():
+            continue  # absorbed earlier in this pass, or no live story can be in none of its languages
         found = across_languages(story, engine, config, verdicts)
         if found is not None:
             other, cosine = found
