@@ -577,12 +577,24 @@ def train_placement(
 
 
 @train_app.command("sections")
-def train_sections(data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR) -> None:
-    """Refit the section classifier on the BBC layout plus the bundled examples; print cross-validated accuracy."""
+def train_sections(
+    data_dir: Annotated[Path, BBC_DIR_OPTION] = BBC_DEV_DIR,
+    allsides_dir: Annotated[
+        Path,
+        typer.Option(
+            "--allsides",
+            exists=True,
+            file_okay=False,
+            help="Folder of the AllSides development files, for the bridge that reads other languages.",
+        ),
+    ] = DEV_DATA_DIR,
+) -> None:
+    """Refit the section classifier on the BBC layout plus the bundled examples, and its bridge for other
+    languages; print cross-validated accuracy and the translations' agreement with their originals."""
     from storyline.training import sections
 
     with console.status("embedding and fitting"):
-        print(json.dumps(sections.train(data_dir), indent=2))
+        print(json.dumps(sections.train(data_dir, allsides_dir=allsides_dir), indent=2))
 
 
 @train_app.command("summary")

@@ -227,12 +227,14 @@ def enrich_articles(
 def embed_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Failure]]:
     """The least an article needs to be placed in its story: extracted, embedded by title and lead, and its
     section read from that embedding. No spaCy parse: sentences, entities, quotes, figures and the summary are
-    the backlog's (``storyline.backlog``), which reads the stored article later."""
+    the backlog's (``storyline.backlog``), which reads the stored article later. For an article in another
+    language than English that section is provisional: its enrichment reads it again through the multilingual
+    encoder (``sections.classify``), which placement does not wait for."""
     articles, embeddings, failures = extract_and_embed(items)
     analyzed = [
         Analyzed(
             article,
-            ArticleAnalysis(sentences=[], section=sections.classify(article, embedding), summary=[]),
+            ArticleAnalysis(sentences=[], section=sections.from_embedding(embedding), summary=[]),
             embedding,
             item.external_id,
             item.feed_id,
@@ -856,10 +858,6 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
         tally_batch(session, tally, members[start : start + STORY_BATCH])
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
     queries.rename_story_entities(session, story_id, tally.renames)
-    # The section classifier reads an English model's embedding: a translation got its English original's
-    # section about six times in ten, its story's English majority section seven in ten (README).
-    if english_section := queries.english_section_of_story(session, story_id):
-        queries.file_other_languages_under(session, story_id, english_section)
     analysis = sampled_story_analysis([a for a, _ in sampled], [b for _, b in sampled], tally)
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(originals)

@@ -546,29 +546,6 @@ def get_or_create_entity(session: Session, slug: str, name: str, kind: str) -> E
     return entity
 
 
-def _in_english() -> ColumnElement[bool]:
-    return func.lower(Article.language).like("en%")
-
-
-def english_section_of_story(session: Session, story_id: int) -> str | None:
-    """The section most of the story's English originals are filed under (the first by name on a tie); None
-    when it has none."""
-    query = (
-        select(Article.section)
-        .where(Article.story_id == story_id, Article.duplicate_of_id.is_(None), _in_english(), Article.section != "")
-        .group_by(Article.section)
-        .order_by(func.count().desc(), Article.section)
-        .limit(1)
-    )
-    return session.scalar(query)
-
-
-def file_other_languages_under(session: Session, story_id: int, section: str) -> None:
-    """Files the story's articles in other languages than English under ``section``."""
-    others = (Article.story_id == story_id, ~_in_english(), Article.section != section)
-    session.execute(update(Article).where(*others).values(section=section))
-
-
 def rename_story_entities(session: Session, story_id: int, renames: dict[str, Hashtag]) -> None:
     """Points the story's article hashtags at the story-wide entity each alias names ("casey" ->
     "louise-casey"), adding up mentions where an article already carries both: three statements an alias,
