@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from storyline.domain import (
     StoryAnalysis,
 )
 from storyline.enrich import langid, sections
+from storyline.enrich.aliases import LANGUAGES
 from storyline.enrich.analyze import (
     STORY_SAMPLE,
     StoryTally,
@@ -322,7 +323,14 @@ def rebuild_engine(session: Session) -> StoryEngine:
         if row.story_id is None or row.embedding is None:
             continue
         article = Article(
-            row.public_id, row.url, row.title, row.text, row.outlet.name, row.published_at, undated=row.undated
+            row.public_id,
+            row.url,
+            row.title,
+            row.text,
+            row.outlet.name,
+            row.published_at,
+            language=row.language,
+            undated=row.undated,
         )
         slugs = [link.entity.slug for link in row.hashtags if link.entity.kind != "topic"]
         engine.add(story_item(article, np.frombuffer(row.embedding, dtype=np.float32), slugs), story_id=row.story_id)
@@ -387,6 +395,30 @@ def with_stored_names(session: Session, article: Article, hashtags: Sequence[Has
     if not reads_known_names_only(article.language):
         return list(hashtags)
     return known_name_hashtags(article, queries.named_entities(session, spelled_slugs(article)))
+
+
+# The languages whose articles' hashtags are the stored names they write (``with_stored_names``).
+KNOWN_NAMES_ONLY = tuple(code for code in LANGUAGES if reads_known_names_only(code))
+
+
+def reread_written_names(
+    session: Session, story_id: int, names_before: Collection[str], names: Iterable[Hashtag]
+) -> None:
+    """An article in a language no entity pipeline reads names only what was stored when it was enriched, so a
+    German report that came before its story's English coverage named nobody. When the story's analysis finds
+    people, organisations or places that ``names_before`` (its previous analysis's hashtags) lacked, its
+    articles in such languages are read again against what is stored now, a batch at a time."""
+    if all(tag.kind == "topic" or tag.slug in names_before for tag in names):
+        return
+    ids = queries.story_article_ids_in(session, story_id, KNOWN_NAMES_ONLY)
+    for start in range(0, len(ids), STORY_BATCH):
+        for row in queries.articles_with_hashtags(session, ids[start : start + STORY_BATCH]):
+            article, analysis = row_to_domain(row)
+            hashtags = with_stored_names(session, article, analysis.hashtags)
+            if {tag.slug for tag in hashtags} - {tag.slug for tag in analysis.hashtags}:
+                row.hashtags.clear()
+                session.flush()
+                store_hashtags(session, row, hashtags)
 
 
 def evidence_names(session: Session, evidence: Evidence | None, hashtags: Sequence[Hashtag]) -> dict[str, str]:
@@ -858,6 +890,8 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
         tally_batch(session, tally, members[start : start + STORY_BATCH])
     # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
     queries.rename_story_entities(session, story_id, tally.renames)
+    names_before = {tag["slug"] for tag in (story.analysis or {}).get("hashtags", [])}
+    reread_written_names(session, story_id, names_before, tally.hashtags())
     analysis = sampled_story_analysis([a for a, _ in sampled], [b for _, b in sampled], tally)
     story.analysis = story_payload(analysis, lambda key: key)
     story.analysis_article_count = len(originals)

@@ -106,6 +106,34 @@ def test_seed_import_is_one_story_and_idempotent_and_french_and_german_reports_j
     config.get_settings.cache_clear()
 
 
+def test_a_german_report_that_came_first_names_the_people_its_story_s_english_coverage_brings_later(
+    sqlite_runtime, seed_records, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
+    from storyline import config
+
+    config.get_settings.cache_clear()
+    # Published before the English coverage, as when a German outlet breaks the news
+    german = german_report() | {"published": "2025-06-16T14:30:00+00:00"}
+    first = _invoke(sqlite_runtime, "import", str(_write_jsonl(tmp_path / "german.jsonl", [german])))
+    assert first.exit_code == 0, first.output
+
+    def german_tags() -> tuple[int, set[str]]:
+        with transaction(sqlite_runtime.sessions) as session:
+            rows = queries.latest_articles(session, limit=10)
+            german = next(row for row in rows if row.external_id == "seed-spiegel")
+            return german.story_id, {tag.entity.slug for tag in german.hashtags}
+
+    story_id, alone = german_tags()
+    assert alone == {"united-kingdom"}  # nothing stored names anyone yet
+    later = _invoke(sqlite_runtime, "import", str(_write_jsonl(tmp_path / "seed.jsonl", seed_records)))
+    assert later.exit_code == 0, later.output
+    joined, tags = german_tags()
+    assert joined == story_id
+    assert {"louise-casey", "yvette-cooper", "keir-starmer", "united-kingdom"} <= tags
+    config.get_settings.cache_clear()
+
+
 def test_bad_lines_are_reported_and_good_lines_imported(sqlite_runtime, tmp_path, monkeypatch):
     monkeypatch.setenv("STORYLINE_DATABASE_URL", sqlite_runtime.settings.database_url)
     from storyline import config

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +15,8 @@ from storyline.cli import app
 from storyline.domain import ArticleInput
 from storyline.errors import StoreError
 from storyline.store import queries, transaction
+
+GERMAN = Path(__file__).parents[1] / "stories" / "testdata" / "german.jsonl"
 
 runner = CliRunner()
 
@@ -153,3 +156,22 @@ def test_a_restarted_writer_still_knows_which_articles_came_undated(sqlite_runti
         keys = {item.url: queries.get_article_by_url(session, item.url).public_id for item in items}
     members = {member.key: member for story in engine.stories() for member in story.members}
     assert (members[keys[dated["url"]]].undated, members[keys[undated["url"]]].undated) == (False, True)
+
+
+def test_a_restarted_writer_still_knows_each_article_s_language(sqlite_runtime):
+    """Replayed as English, a German report would be compared with its story by MiniLM, not the multilingual
+    bridge: after every restart (each ``storyline import`` is one), the English coverage of an event a German
+    outlet broke started a story of its own."""
+    german = json.loads(GERMAN.read_text(encoding="utf-8"))
+    english = _records()[0]
+    items = [
+        ArticleInput(url="https://www.spiegel.example/a", title=german["title"], text=german["text"], language="de"),
+        ArticleInput(url=english["url"], title=english["title"], text=english["text"], language="en"),
+    ]
+    report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, items)
+    assert report.imported == 2 and not report.failed
+    with transaction(sqlite_runtime.sessions) as session:
+        engine = pipeline.rebuild_engine(session)
+        keys = {queries.get_article_by_url(session, item.url).public_id: item.language for item in items}
+    members = {member.key: member.language for story in engine.stories() for member in story.members}
+    assert members == keys

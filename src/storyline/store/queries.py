@@ -195,6 +195,21 @@ def story_members(session: Session, story_id: int) -> list[Row]:
     return list(session.execute(query))
 
 
+def story_article_ids_in(session: Session, story_id: int, languages: Collection[str]) -> list[int]:
+    """Ids of the story's originals written in one of ``languages`` (primary tags: "de" holds "de-AT"), oldest
+    first."""
+    if not languages:
+        return []
+    language = func.lower(Article.language)
+    written_in = or_(*(or_(language == code, language.like(f"{code}-%")) for code in languages))
+    query = (
+        select(Article.id)
+        .where(Article.story_id == story_id, Article.duplicate_of_id.is_(None), written_in)
+        .order_by(Article.published_at, Article.id)
+    )
+    return list(session.scalars(query))
+
+
 def articles_with_hashtags(session: Session, article_ids: Sequence[int]) -> list[Article]:
     """These articles, every column, with their hashtags, oldest first."""
     query = (
