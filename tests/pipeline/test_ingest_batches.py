@@ -68,3 +68,15 @@ def test_pages_parsed_ahead_are_extracted_once(tmp_path, seed_records, monkeypat
     runtime.close()
     assert report.imported == len(inputs) and not report.failed
     assert len(extracted) == len(set(extracted)) == len(inputs)
+
+
+def test_a_batch_is_placed_in_publication_order_whatever_order_it_arrived_in(seed_records):
+    """A poll brings a feed's older entries after other feeds' newer ones; placed as they arrived, an article
+    older than its story finds the story formed around later reports."""
+    inputs = [item for _, item in read_jsonl(io.StringIO("\n".join(json.dumps(r) for r in seed_records)))]
+    newest_first = sorted(inputs, key=lambda item: item.published, reverse=True)
+    arrived = pipeline.Processor().process(newest_first, enrich=False)
+    in_order = pipeline.Processor().process(sorted(inputs, key=lambda item: item.published), enrich=False)
+    assert [one.article.url for one in arrived.processed] == [item.url for item in newest_first]  # as given
+    placed = {one.article.url: one.story_id for one in arrived.processed}
+    assert placed == {one.article.url: one.story_id for one in in_order.processed}

@@ -31,6 +31,7 @@ from storyline.pipeline import (
     Processor,
     analyze_inputs,
     embed_inputs,
+    in_publication_order,
     rebuild_engine,
     refine_stories,
     store_each,
@@ -254,7 +255,9 @@ def place_batch(session: Session, analyzed: Sequence[Analyzed]) -> list[ArticleR
     processor = _writer_processor(session)
     by_url = {one.article.url: one for one in analyzed}
     known = queries.existing_urls(session, list(by_url))
-    placed = [processor.place(one) for url, one in by_url.items() if url not in known]
+    placed = [
+        processor.place(one) for one in in_publication_order(one for url, one in by_url.items() if url not in known)
+    ]
     failures: list[Failure] = []
     stored = store_each(session, processor, placed, failures)
     for failure in failures:  # refused for good: a retry would be refused again, so the task goes on
