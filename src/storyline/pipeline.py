@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from storyline.runtime import Runtime
 
 log = get_logger("pipeline")
+Placeable = TypeVar("Placeable", "Analyzed", "Processed")
 
 ENGINE_REPLAY_WINDOW = timedelta(days=7)
 # A page that failed to fetch is tried again this long after (then later and later, see ``collect``).
@@ -253,7 +254,9 @@ def publication(article: Article) -> tuple[datetime, bool]:
     return article.published, article.undated
 
 
-def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[str]) -> StoryItem:
+def story_item(
+    article: Article, embedding: np.ndarray, entity_slugs: Sequence[str], enriched: bool = True
+) -> StoryItem:
     published, undated = publication(article)
     return StoryItem(
         key=article.key,
@@ -265,16 +268,18 @@ def story_item(article: Article, embedding: np.ndarray, entity_slugs: Sequence[s
         entities=list(entity_slugs),
         language=nlp.primary_language(article.language),
         undated=undated,
+        enriched=enriched,
     )
 
 
-def in_publication_order(analyzed: Iterable[Analyzed]) -> list[Analyzed]:
-    """A batch as it is placed: oldest first, as if each article had arrived when it was published. Feeds are
-    polled at their own intervals and a poll brings a feed's older entries too, so arrival order is not
-    publication order; placed as they arrived, an article older than the story it explains finds that story
-    already formed around later reports (AllSides `week` with arrivals 0-6 h late: 0.842 placed as they
-    arrived, README). Undated articles are stamped when they arrive, so they come last."""
-    return sorted(analyzed, key=lambda one: publication(one.article)[0])
+def in_publication_order(batch: Iterable[Placeable]) -> list[Placeable]:
+    """A batch as it is placed, and stored (so that a restarted writer, which replays articles as they were
+    stored, replays them as they were placed): oldest first, as if each article had arrived when it was
+    published. Feeds are polled at their own intervals and a poll brings a feed's older entries too, so arrival
+    order is not publication order; placed as they arrived, an article older than the story it explains finds
+    that story already formed around later reports (AllSides `week` with arrivals 0-6 h late: 0.842 placed as
+    they arrived, README). Undated articles are stamped when they arrive, so they come last, as they came."""
+    return sorted(batch, key=lambda one: publication(one.article)[0])
 
 
 class Processor:
@@ -291,7 +296,7 @@ class Processor:
 
     def place(self, analyzed: Analyzed) -> Processed:
         slugs = [tag.slug for tag in analyzed.analysis.hashtags if tag.kind != "topic"]
-        placement = self.engine.add(story_item(analyzed.article, analyzed.embedding, slugs))
+        placement = self.engine.add(story_item(analyzed.article, analyzed.embedding, slugs, analyzed.enriched))
         return Processed(
             article=analyzed.article,
             analysis=analyzed.analysis,
@@ -344,7 +349,8 @@ def rebuild_engine(session: Session) -> StoryEngine:
             undated=row.undated,
         )
         slugs = [link.entity.slug for link in row.hashtags if link.entity.kind != "topic"]
-        engine.add(story_item(article, np.frombuffer(row.embedding, dtype=np.float32), slugs), story_id=row.story_id)
+        item = story_item(article, np.frombuffer(row.embedding, dtype=np.float32), slugs, row.enriched_at is not None)
+        engine.add(item, story_id=row.story_id)
     return engine
 
 
@@ -662,9 +668,10 @@ def store_each(
 ) -> list[ArticleRow]:
     """Stores each article in a savepoint of its own: one the database refuses (a constraint, an encoding or a
     length it will not take) is rolled back alone, withdrawn from its story and reported with its URL, and the
-    rest of the batch is stored. Errors of the connection itself are not the article's and stop the batch."""
+    rest of the batch is stored. Errors of the connection itself are not the article's and stop the batch.
+    Stored in the order they were placed (``in_publication_order``)."""
     stored = []
-    for processed in batch:
+    for processed in in_publication_order(batch):
         try:
             with session.begin_nested():
                 stored.append(store_processed(session, processed))

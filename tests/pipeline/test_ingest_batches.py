@@ -80,3 +80,13 @@ def test_a_batch_is_placed_in_publication_order_whatever_order_it_arrived_in(see
     assert [one.article.url for one in arrived.processed] == [item.url for item in newest_first]  # as given
     placed = {one.article.url: one.story_id for one in arrived.processed}
     assert placed == {one.article.url: one.story_id for one in in_order.processed}
+
+
+def test_a_batch_is_stored_as_it_was_placed_so_a_restart_replays_it_so(sqlite_runtime, seed_records):
+    inputs = [item for _, item in read_jsonl(io.StringIO("\n".join(json.dumps(r) for r in seed_records)))]
+    newest_first = sorted(inputs, key=lambda item: item.published, reverse=True)
+    report = pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, newest_first, enrich=False)
+    assert report.imported == len(inputs)
+    with transaction(sqlite_runtime.sessions) as session:
+        replayed = [row.published_at for row in queries.articles_since(session, datetime(2000, 1, 1))]
+    assert replayed == sorted(replayed)

@@ -517,20 +517,23 @@ def test_an_article_is_compared_with_the_story_s_latest_members_only(later_membe
 
 
 @pytest.mark.parametrize(
-    ("language", "entities"),
+    ("language", "enriched", "entities"),
     [
-        ("de", {"joe-biden", "white-house"}),  # no German pipeline: the names English coverage found
-        ("en", set()),  # an English article is read by its pipeline alone
-        ("fr", set()),
+        ("de", True, {"joe-biden", "white-house"}),  # no German pipeline: the names English coverage found
+        ("en", True, set()),  # an English article is read by its pipeline alone
+        ("fr", True, set()),
+        # placed before its enrichment (place first, enrich behind): its pipeline has not read it yet
+        ("en", False, {"joe-biden", "white-house"}),
+        ("fr", False, {"joe-biden", "white-house"}),
     ],
 )
-def test_an_article_no_pipeline_reads_names_the_entities_already_known(language, entities):
+def test_an_article_no_pipeline_has_read_names_the_entities_already_known(language, enriched, entities):
     engine = StoryEngine()
     english = replace(subject_item("english", SUBJECT_START), entities=["joe-biden", "white-house", "congress"])
     engine.add(english)
     title = "Joe Biden empfängt Olaf Scholz im Weißen Haus"
-    arrival = engine.arrival(replace(subject_item("arrival", SUBJECT_START, 1.0, title), language=language))
-    assert arrival.entities == entities
+    item = replace(subject_item("arrival", SUBJECT_START, 1.0, title), language=language, enriched=enriched)
+    assert engine.arrival(item).entities == entities
 
 
 def test_an_article_no_pipeline_reads_keeps_the_names_it_spells_out_when_it_is_enriched():

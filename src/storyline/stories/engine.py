@@ -66,6 +66,9 @@ class StoryItem:
     language: str = "en"
     # The source gave no date: ``published`` is when the article arrived, so its lull to a story is unknown.
     undated: bool = False
+    # False: placed before its enrichment (place first, enrich behind), so ``entities`` are not known yet and
+    # the article is read for the names earlier articles carried, as one in a language no pipeline reads.
+    enriched: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,9 +355,9 @@ class StoryEngine:
     def arrival(self, item: StoryItem) -> Arrival:
         """What placement reads of ``item``; an article in a language no entity pipeline reads names, beside
         the few its enrichment knows (``aliases``), the entities earlier articles named that it spells out
-        (``lexical.known_names``)."""
+        (``lexical.known_names``), and so does an article placed before its enrichment found its own."""
         entities = frozenset(item.entities)
-        if item.language not in NAMED_LANGUAGES:
+        if item.language not in NAMED_LANGUAGES or not item.enriched:
             entities |= lexical.known_names(item.title, item.text, self._entity_frequencies.counts)
         return Arrival(
             unit(item.embedding),
