@@ -1,6 +1,8 @@
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import pytest
+
 from storyline.web.views import collapse_duplicates, comment_tree
 
 
@@ -44,3 +46,14 @@ def test_join_reason_says_when_an_article_woke_a_retired_story():
     assert not join_reason(
         SimpleNamespace(placement={**placed, "rejoined": False}, published_at=article.published_at), story
     ).rejoined
+
+
+@pytest.mark.parametrize(("stored", "shown"), [(0.71, 0.71), (1.03, 1.0), (-1.2, -1.0)])
+def test_join_reason_shows_a_similarity_between_minus_one_and_one(stored, shown):
+    """A report in another language is compared through the multilingual bridge, whose score on MiniLM's scale
+    can pass 1: the German seed report read "1.03 similar"."""
+    from storyline.web.views import join_reason
+
+    story = SimpleNamespace(created_at=datetime(2025, 6, 16, tzinfo=timezone.utc))
+    article = SimpleNamespace(placement={"cosine": stored}, published_at=story.created_at)
+    assert join_reason(article, story).similarity == shown

@@ -61,7 +61,8 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
     return JoinReason(
         names=names,
         words=words[: SHARED_SHOWN - len(names)],
-        similarity=float(evidence.get("cosine", 0.0)),
+        # Across languages the similarity is the bridge's score on MiniLM's scale, which can pass 1 (``bridge``)
+        similarity=min(max(float(evidence.get("cosine", 0.0)), -1.0), 1.0),
         after_first=max(article.published_at - story.created_at, timedelta(0)),
         rejoined=bool(evidence.get("rejoined")),
         merged=bool(evidence.get("merged")),
