@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from storyline.cli import app
 from storyline.store import queries, transaction
+from storyline.web.app import create_app
 
 runner = CliRunner()
 
@@ -131,6 +133,11 @@ def test_a_german_report_that_came_first_names_the_people_its_story_s_english_co
     joined, tags = german_tags()
     assert joined == story_id
     assert {"louise-casey", "yvette-cooper", "keir-starmer", "united-kingdom"} <= tags
+    # The story's title is the German report's headline; an English page heads it with an English one
+    with TestClient(create_app(sqlite_runtime)) as client:
+        english, german = (client.get(f"/{lang}/story/{story_id}").text for lang in ("en", "de"))
+    assert "<h1>Yvette Cooper declares there WILL be a national inquiry" in english
+    assert "<h1>Großbritannien: Nationale Untersuchung" in german
     config.get_settings.cache_clear()
 
 

@@ -207,10 +207,12 @@ def story_page(request: Request, lang: str, story_id: RowId, db: Db, page: PageN
     for item in coverage:
         item.joined = views.join_reason(item.article, story)
     counts = queries.comment_counts(db, [row.id for row in rows])
+    articles = [item.article for item in coverage]
     return render(
         request,
         "story.html",
         story=story,
+        title=views.headline(story, articles, lang)[1] if articles else story.title,
         coverage=coverage,
         page=page,
         has_next=has_next,

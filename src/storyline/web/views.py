@@ -180,6 +180,18 @@ def home(session: Session, locale: str | None = None, now: datetime | None = Non
     }
 
 
+def headline(story: Story, articles: Sequence[Article], locale: str | None) -> tuple[Article, str]:
+    """The article whose headline stands for the story among ``articles`` (not empty), and that headline: the
+    one that became the story's title (so a card's title and link agree), unless it is in another language than
+    the reader's and one of ``articles`` is in theirs, whose headline then stands for it (the first report of an
+    event may be a German outlet's)."""
+    lead = next((article for article in articles if article.title == story.title), articles[0])
+    in_language = [article for article in articles if language_code(article.language) == locale]
+    if in_language and language_code(lead.language) != locale:
+        return in_language[0], in_language[0].title
+    return lead, story.title
+
+
 def story_cards(
     stories: Sequence[Story], members: Sequence[Article], counts: dict[int, int], locale: str | None = None
 ) -> list[StoryCard]:
@@ -193,12 +205,7 @@ def story_cards(
             continue
         images = [url for url in (safe_http_url(a.image_url) for a in articles) if url]
         outlets = list(dict.fromkeys(article.outlet.name for article in articles))
-        # The article whose headline became the story's title, so the card's title and link agree.
-        lead = next((article for article in articles if article.title == story.title), articles[0])
-        title = story.title
-        in_language = [article for article in articles if language_code(article.language) == locale]
-        if in_language and language_code(lead.language) != locale:
-            lead, title = in_language[0], in_language[0].title
+        lead, title = headline(story, articles, locale)
         cards.append(
             StoryCard(
                 story=story,
