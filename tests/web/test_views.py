@@ -57,3 +57,18 @@ def test_join_reason_shows_a_similarity_between_minus_one_and_one(stored, shown)
     story = SimpleNamespace(created_at=datetime(2025, 6, 16, tzinfo=timezone.utc))
     article = SimpleNamespace(placement={"cosine": stored}, published_at=story.created_at)
     assert join_reason(article, story).similarity == shown
+
+
+def test_join_reason_tells_an_article_published_before_its_story_s_first_report():
+    """A feed polled late brings an article older than the story it joins: three hours before, not "under a
+    minute after", the first report."""
+    from datetime import timedelta
+
+    from storyline.web.views import join_reason
+
+    story = SimpleNamespace(created_at=datetime(2025, 6, 16, 18, 5, tzinfo=timezone.utc))
+    late = SimpleNamespace(placement={"cosine": 0.8}, published_at=story.created_at - timedelta(hours=3))
+    reason = join_reason(late, story)
+    assert reason.before_first and reason.gap == timedelta(hours=3) and reason.after_first == -timedelta(hours=3)
+    on_time = join_reason(SimpleNamespace(placement={"cosine": 0.8}, published_at=story.created_at), story)
+    assert not on_time.before_first and on_time.gap == timedelta(0)

@@ -109,7 +109,10 @@ class StoryList(BaseModel):
 class JoinedOut(BaseModel):
     shared: list[str] = Field(description="names, then words, the article shares with the story, rarest first")
     similarity: float = Field(description="cosine of the article's embedding to the story's mean when it joined")
-    after_first_s: int = Field(description="seconds since the story's first report")
+    after_first_s: int = Field(
+        description="seconds since the story's first report; negative for an article published before it that "
+        "arrived later"
+    )
     rejoined: bool = Field(description="the story had gone quiet and been retired; this article took it up again")
     merged: bool = Field(
         description="it started another story, merged into this one; shared and similarity are the two stories'"

@@ -27,13 +27,24 @@ class JoinReason:
     names: list[str]  # the entities shared, rarest first, as stored (English)
     words: list[str]  # then the words, rarest first, up to ``SHARED_SHOWN`` in all
     similarity: float
-    after_first: timedelta  # since the story's first report
+    # since the story's first report; negative for an article published before it that arrived later (a feed
+    # polled late, a backfill): placement judged it by that distance
+    after_first: timedelta
     rejoined: bool = False  # the story had gone quiet and was retired; this article woke it
     merged: bool = False  # it started a story that was later merged into this one
 
     @property
     def shared(self) -> list[str]:
         return self.names + self.words
+
+    @property
+    def before_first(self) -> bool:
+        return self.after_first < timedelta(0)
+
+    @property
+    def gap(self) -> timedelta:
+        """How far from the first report, before or after it."""
+        return abs(self.after_first)
 
 
 @dataclass
@@ -63,7 +74,7 @@ def join_reason(article: Article, story: Story) -> JoinReason | None:
         words=words[: SHARED_SHOWN - len(names)],
         # Across languages the similarity is the bridge's score on MiniLM's scale, which can pass 1 (``bridge``)
         similarity=min(max(float(evidence.get("cosine", 0.0)), -1.0), 1.0),
-        after_first=max(article.published_at - story.created_at, timedelta(0)),
+        after_first=article.published_at - story.created_at,
         rejoined=bool(evidence.get("rejoined")),
         merged=bool(evidence.get("merged")),
     )
