@@ -149,13 +149,14 @@ def test_dates_only_stamps_each_line_at_midnight_of_its_day(tmp_path, published,
     assert json.loads(clustering.read_labelled_jsonl(path)[0][0])["published"] == published
 
 
-def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tmp_path, seed_records):
+def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tmp_path, seed_records, monkeypatch):
     """``eval clustering --format jsonl`` must measure what readers get: the seed story among its eleven
     neighbouring events, labelled, scored by the eval and imported by the command into a database of its own."""
     from pathlib import Path
 
     from typer.testing import CliRunner
 
+    from storyline import config
     from storyline.cli import app
     from storyline.config import Settings
     from storyline.runtime import Runtime
@@ -177,7 +178,10 @@ def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tm
     plain = tmp_path / "plain.jsonl"
     plain.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "story"}) + "\n" for r in records))
     database_url = f"sqlite:///{tmp_path / 'imported.db'}"
-    result = CliRunner().invoke(app, ["import", str(plain)], env={"STORYLINE_DATABASE_URL": database_url})
+    monkeypatch.setenv("STORYLINE_DATABASE_URL", database_url)
+    config.get_settings.cache_clear()  # settings an earlier test read must not name another database
+    result = CliRunner().invoke(app, ["import", str(plain)])
+    config.get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     runtime = Runtime.open(Settings(database_url=database_url))
     try:
