@@ -164,8 +164,8 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
         ]
         items = [full_text(fetcher, entry, options.page_mode, options.user_agent) for entry in fresh]
         entries = IngestReport()
-        with runtime.write_lock:
-            ingest(runtime.sessions, runtime.processor, items, entries, enrich)
+        with runtime.writer() as processor:
+            ingest(runtime.sessions, processor, items, entries, enrich)
         report.articles.merge(entries)
         refused = entries.failed
         new_entries = len(fresh)
@@ -270,5 +270,5 @@ def fetch_page(runtime: Runtime, url: str, source: str | None = None) -> IngestR
     url = canonical_url(require_http_url(url))
     page = Fetcher(runtime.settings).fetch(url)
     item = ArticleInput(url=page.url, html=page.content.decode(page.encoding or "utf-8", "replace"), source=source)
-    with runtime.write_lock:
-        return ingest(runtime.sessions, runtime.processor, [item])
+    with runtime.writer() as processor:
+        return ingest(runtime.sessions, processor, [item])

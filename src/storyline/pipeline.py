@@ -288,13 +288,21 @@ class Processor:
     def __init__(self, engine: StoryEngine | None = None, refiner: Refiner | None = None) -> None:
         self.engine = engine or StoryEngine()
         self.refiner = refiner or Refiner()
+        # Passes that fell due while a batch was placed, applied to the engine and not yet stored: ``refine``
+        # hands them to the store with the pass due at the batch's end.
+        self.pending = Refinement()
 
     def refine(self, whatever_the_cadence: bool = False) -> Refinement:
-        if whatever_the_cadence:
-            return self.refiner.refine_now(self.engine)
-        return self.refiner.refine_if_due(self.engine)
+        """The refinement to store after a batch: the passes that fell due while it was placed, then this one."""
+        due = self.refiner.refine_now(self.engine) if whatever_the_cadence else self.refiner.refine_if_due(self.engine)
+        pending, self.pending = self.pending, Refinement()
+        return pending.then(due)
 
     def place(self, analyzed: Analyzed) -> Processed:
+        # The pass due in item time runs before this article moves the engine's clock on, and so before the
+        # stories whose lull it ends are retired: run only after the batch, a batch spanning days (an archive
+        # imported) reached it when its early stories could no longer be merged.
+        self.pending = self.pending.then(self.refiner.refine_if_due(self.engine))
         slugs = [tag.slug for tag in analyzed.analysis.hashtags if tag.kind != "topic"]
         placement = self.engine.add(story_item(analyzed.article, analyzed.embedding, slugs, analyzed.enriched))
         return Processed(
@@ -762,15 +770,15 @@ def ingest_batches(
             waiting = ([replacements.get(id(item), item) for item in batch], ticket)
         if waiting is not None:
             _ingest_parsed(runtime, ahead, *waiting, report, on_batch)
-            with runtime.write_lock, transaction(runtime.sessions) as session:
-                refine_stories(session, runtime.processor, whatever_the_cadence=True)
+            with runtime.writer() as processor, transaction(runtime.sessions) as session:
+                refine_stories(session, processor, whatever_the_cadence=True)
     return report
 
 
 def _ingest_parsed(runtime, ahead: nlp.ParseAhead, batch, ticket, report: IngestReport, on_batch) -> None:
     ahead.collect(ticket)
-    with runtime.write_lock:
-        ingest(runtime.sessions, runtime.processor, batch, report)
+    with runtime.writer() as processor:
+        ingest(runtime.sessions, processor, batch, report)
     on_batch(batch)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -37,6 +39,18 @@ class Runtime:
             with transaction(self.sessions) as session:
                 self._processor = Processor(rebuild_engine(session))
         return self._processor
+
+    @contextmanager
+    def writer(self) -> Iterator:  # -> Iterator[Processor]
+        """The processor, for the one writer at a time. When what it writes fails, the processor is dropped,
+        to be rebuilt from the database when next needed: its engine holds the placements (and the refinement
+        passes not yet stored) that the failed transaction rolled back."""
+        with self.write_lock:
+            try:
+                yield self.processor
+            except BaseException:
+                self._processor = None
+                raise
 
     @property
     def loaded_processor(self):  # -> Processor | None, without loading the models when none was built yet

@@ -175,3 +175,31 @@ def test_a_restarted_writer_still_knows_each_article_s_language(sqlite_runtime):
         keys = {queries.get_article_by_url(session, item.url).public_id: item.language for item in items}
     members = {member.key: member.language for story in engine.stories() for member in story.members}
     assert members == keys
+
+
+def test_a_batch_whose_transaction_fails_leaves_the_writer_nothing_the_database_lacks(sqlite_runtime, monkeypatch):
+    """The whole batch rolled back (the database went away as it was committed): the writer's engine, which
+    placed the batch, is rebuilt from the database, so the batch imported again is placed as if for the first
+    time and stored exactly as the engine holds it."""
+    items = [
+        ArticleInput(**{**record, "published": datetime.fromisoformat(record["published"])}) for record in _records()
+    ]
+
+    def refine_fails(session, processor, whatever_the_cadence=False):
+        raise StoreError("store: the database went away")
+
+    monkeypatch.setattr(pipeline, "refine_stories", refine_fails)
+    with pytest.raises(StoreError):
+        pipeline.ingest_batches(sqlite_runtime, [items], pipeline.IngestReport())
+    assert sqlite_runtime.loaded_processor is None
+
+    monkeypatch.undo()
+    report = pipeline.ingest_batches(sqlite_runtime, [items], pipeline.IngestReport())
+    assert (report.imported, report.failed) == (len(items), [])
+    engine = sqlite_runtime.processor.engine
+    with transaction(sqlite_runtime.sessions) as session:
+        rows = queries.latest_articles(session, limit=len(items))
+        assert {row.public_id: row.story_id for row in rows} == {
+            row.public_id: engine.story_of(row.public_id) for row in rows
+        }
+        assert all(row.duplicate_of_id is None for row in rows)

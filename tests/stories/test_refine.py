@@ -324,3 +324,27 @@ def test_a_pass_judges_again_only_the_stories_that_changed(items, make_items, mo
     engine.add(follow_up[0], story_id=1)
     assert not refine(engine, verdicts=verdicts)
     assert judged == {"split": [(1,)], "merge": [(1, 2)]}
+
+
+SPLIT_A = refine_module.Split(1, 3, frozenset({"a2", "b1"}), "", datetime(2025, 6, 16), datetime(2025, 6, 16))
+SPLIT_C = refine_module.Split(3, 4, frozenset({"b1"}), "", datetime(2025, 6, 16), datetime(2025, 6, 16))
+
+
+@pytest.mark.parametrize(
+    "earlier, later",
+    [
+        # a merge, then a split of the survivor that moves an article the merge brought
+        (refine_module.Refinement([Merge(1, 2)]), refine_module.Refinement(splits=[SPLIT_A])),
+        # a split, then the part split off merged into another story
+        (refine_module.Refinement(splits=[SPLIT_A]), refine_module.Refinement([Merge(2, 3)])),
+        # a chain of merges: the survivor of the first absorbed by the second
+        (refine_module.Refinement([Merge(2, 3)]), refine_module.Refinement([Merge(1, 2)])),
+        # a split of the part a split made
+        (refine_module.Refinement(splits=[SPLIT_A]), refine_module.Refinement(splits=[SPLIT_C])),
+    ],
+)
+def test_two_passes_as_one_move_every_article_where_the_passes_in_turn_do(earlier, later):
+    """What the writer stores after a batch in which several passes fell due (``Refinement.then``)."""
+    articles = [("a1", 1), ("a2", 1), ("b1", 2), ("b2", 2), ("c1", 3)]
+    in_turn = [later.story_after(key, earlier.story_after(key, story)) for key, story in articles]
+    assert [earlier.then(later).story_after(key, story) for key, story in articles] == in_turn

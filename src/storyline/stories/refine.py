@@ -125,6 +125,13 @@ class Refinement:
                 story_id = merge.survivor_id
         return story_id
 
+    def then(self, later: Refinement) -> Refinement:
+        """This pass and a ``later`` one as one change: what ``story_after`` and the store do with it (splits,
+        then merges, each in the order made) moves every article where the two passes, applied in turn, do. A
+        later split moves articles by key wherever the earlier merges took them, and the engine never splits
+        off a part to merge it back, so applying the splits of both passes first changes no article's story."""
+        return Refinement(self.merges + later.merges, self.splits + later.splits)
+
     def absorbing(self, story_id: int) -> Merge | None:
         """The merge that took ``story_id`` into another story in this pass, if one did."""
         return next((merge for merge in self.merges if merge.absorbed_id == story_id), None)
