@@ -75,6 +75,20 @@ def enrich_stored(factory: sessionmaker[Session], article_ids: Sequence[int], wr
     return done
 
 
+def enrich_and_teach(runtime: Runtime) -> Enriched:
+    """Enriches the oldest waiting batch and teaches the story engine the entities it found (placement and
+    refinement read them); the stories it touched are the caller's to analyse."""
+    enriched = enrich_stored(
+        runtime.sessions, pending_ids(runtime.sessions, runtime.settings.backlog_batch), runtime.write_lock
+    )
+    processor = runtime.loaded_processor  # none built yet: it will be built from the database, entities too
+    if processor is not None and enriched:
+        with runtime.write_lock:
+            for key, slugs in enriched.entities.items():
+                processor.engine.learn_entities(key, slugs)
+    return enriched
+
+
 class Backlog:
     """Enriches what waits, a batch at a time, for one process; see the module docstring."""
 
@@ -87,16 +101,8 @@ class Backlog:
     def step(self) -> int:
         """Enriches the oldest waiting batch, teaches the story engine its entities and analyses the stories
         it completed; returns how many articles it enriched."""
-        runtime = self.runtime
-        enriched = enrich_stored(
-            runtime.sessions, pending_ids(runtime.sessions, runtime.settings.backlog_batch), runtime.write_lock
-        )
-        processor = runtime.loaded_processor  # none built yet: it will be built from the database, entities too
-        if processor is not None and enriched:
-            with runtime.write_lock:
-                for key, slugs in enriched.entities.items():
-                    processor.engine.learn_entities(key, slugs)
-        refresh_stories(runtime.sessions, sorted(enriched.story_ids))
+        enriched = enrich_and_teach(self.runtime)
+        refresh_stories(self.runtime.sessions, sorted(enriched.story_ids))
         return len(enriched)
 
     def drain(self) -> int:

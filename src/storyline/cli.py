@@ -96,8 +96,18 @@ def _batches(lines: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-def import_jsonl(runtime, path: Path, show_progress: bool = True):
-    """Imports a JSON Lines file batch by batch; bad lines are reported and skipped."""
+def import_jsonl(
+    runtime,
+    path: Path,
+    show_progress: bool = True,
+    enrich: bool = True,
+    on_batch: Callable[[int, int], None] = lambda done, total: None,
+    batch_size: int = IMPORT_BATCH,
+):
+    """Imports a JSON Lines file batch by batch; bad lines are reported and skipped. Without ``enrich``, each
+    batch is placed as soon as it is embedded and its enrichment left to the backlog, as the poller does.
+    ``on_batch`` is told, after each batch is stored, the good lines done so far and the file's lines.
+    ``batch_size`` lines make a batch (the command's 64; the eval's replay of smaller polls takes fewer)."""
     from storyline.fetch.jsonl import read_jsonl
     from storyline.pipeline import IngestReport, ingest_batches
 
@@ -109,7 +119,7 @@ def import_jsonl(runtime, path: Path, show_progress: bool = True):
         task = progress.add_task(f"import {path.name}", total=total, visible=show_progress)
 
         def good_items() -> Iterator[list]:
-            for batch in _batches(read_jsonl(handle), IMPORT_BATCH):
+            for batch in _batches(read_jsonl(handle), batch_size):
                 items = []
                 for line_number, item in batch:
                     if isinstance(item, StorylineError):
@@ -120,7 +130,15 @@ def import_jsonl(runtime, path: Path, show_progress: bool = True):
                         line_of.update(dict.fromkeys(_url_forms(item.url), line_number))
                 yield items
 
-        ingest_batches(runtime, good_items(), report, on_batch=lambda items: progress.advance(task, len(items)))
+        done = 0
+
+        def stored(items: list) -> None:
+            nonlocal done
+            done += len(items)
+            progress.advance(task, len(items))
+            on_batch(done, total)
+
+        ingest_batches(runtime, good_items(), report, on_batch=stored, enrich=enrich)
     for failure in report.failed:
         line = line_of.get(failure.subject or "")
         bad.append(f"line {line}: {failure.error}" if line else str(failure.error))
@@ -485,6 +503,23 @@ def eval_clustering(
     dates_only: Annotated[
         bool, typer.Option("--dates-only", help="Stamp every article at midnight of its day, as date-only sources do.")
     ] = False,
+    arrival_lag: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="jsonl: each article arrives 0 to this many hours late (seeded), read in arrival order."
+        ),
+    ] = 0.0,
+    restarts: Annotated[
+        int,
+        typer.Option(min=0, help="jsonl: import in this many more runs, each rebuilding the engine from the database."),
+    ] = 0,
+    place_first: Annotated[
+        bool,
+        typer.Option("--place-first", help="jsonl: place each batch once embedded, enrich after, as the poller does."),
+    ] = False,
+    batch: Annotated[
+        int, typer.Option(min=1, help="jsonl: lines a batch (the import's 64; a feed's poll brings a few).")
+    ] = 64,
 ) -> None:
     """Replay a labelled headline set through the online story engine; print B-cubed scores."""
     from storyline.evals import clustering
@@ -492,16 +527,20 @@ def eval_clustering(
 
     with _progress() as progress:
         task = progress.add_task("cluster", total=None)
-        scores = clustering.run(
-            file,
-            predictions,
-            fmt=fmt,
-            limit=limit,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-            refine=RefineConfig() if refine else None,
-            squeeze=squeeze,
-            dates_only=dates_only,
-        )
+        try:
+            scores = clustering.run(
+                file,
+                predictions,
+                fmt=fmt,
+                limit=limit,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                refine=RefineConfig() if refine else None,
+                squeeze=squeeze,
+                dates_only=dates_only,
+                user_path=clustering.UserPath(arrival_lag, restarts, place_first, batch),
+            )
+        except StorylineError as exc:  # an unreadable gold file, an option the format does not take
+            _fail(str(exc))
     print(json.dumps(scores, indent=2))
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -149,11 +150,36 @@ def test_dates_only_stamps_each_line_at_midnight_of_its_day(tmp_path, published,
     assert json.loads(clustering.read_labelled_jsonl(path)[0][0])["published"] == published
 
 
-def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tmp_path, seed_records, monkeypatch):
-    """``eval clustering --format jsonl`` must measure what readers get: the seed story among its eleven
-    neighbouring events, labelled, scored by the eval and imported by the command into a database of its own."""
-    from pathlib import Path
+NEIGHBOURS = Path(__file__).parent / "testdata" / "neighbours.jsonl"
 
+
+def _seed_among_neighbours(seed_records: list[dict]) -> list[dict]:
+    """The seed story's four reports labelled "seed", and its eleven neighbouring events, one story each."""
+    records = [record | {"story": "seed"} for record in seed_records]
+    for number, line in enumerate(NEIGHBOURS.read_text(encoding="utf-8").splitlines()):
+        record = json.loads(line)
+        records.append(record | {"url": f"https://news.example/{number}", "story": f"event-{number}"})
+    return records
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def _predicted(predictions: Path) -> dict[str, str]:
+    return {json.loads(line)["id"]: json.loads(line)["story"] for line in predictions.read_text().splitlines()}
+
+
+def _partition(stories: dict) -> set[frozenset]:
+    groups: dict = {}
+    for item, story in stories.items():
+        groups.setdefault(story, set()).add(item)
+    return {frozenset(group) for group in groups.values()}
+
+
+def _imported(tmp_path: Path, monkeypatch, *files: Path) -> dict:
+    """Each file imported by ``storyline import`` in turn, into one database of its own: the stories stored."""
     from typer.testing import CliRunner
 
     from storyline import config
@@ -162,46 +188,136 @@ def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tm
     from storyline.runtime import Runtime
     from storyline.store import queries, transaction
 
-    neighbours = Path(__file__).parent / "testdata" / "neighbours.jsonl"
-    records = [record | {"story": "seed"} for record in seed_records]
-    for number, line in enumerate(neighbours.read_text(encoding="utf-8").splitlines()):
-        record = json.loads(line)
-        records.append(record | {"url": f"https://news.example/{number}", "story": f"event-{number}"})
-    labelled = tmp_path / "labelled.jsonl"
-    labelled.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
-    scores = clustering.run(labelled, tmp_path / "predictions.jsonl", fmt="jsonl")
-    evaluated = {}
-    for line in (tmp_path / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
-        prediction = json.loads(line)
-        evaluated[prediction["id"]] = prediction["story"]
-
-    plain = tmp_path / "plain.jsonl"
-    plain.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "story"}) + "\n" for r in records))
     database_url = f"sqlite:///{tmp_path / 'imported.db'}"
     monkeypatch.setenv("STORYLINE_DATABASE_URL", database_url)
-    config.get_settings.cache_clear()  # settings an earlier test read must not name another database
-    result = CliRunner().invoke(app, ["import", str(plain)])
+    for file in files:
+        config.get_settings.cache_clear()  # settings an earlier test read must not name another database
+        result = CliRunner().invoke(app, ["import", str(file)])
+        assert result.exit_code == 0, result.output
     config.get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
     runtime = Runtime.open(Settings(database_url=database_url))
     try:
         with transaction(runtime.sessions) as session:
-            imported = dict(queries.stories_by_external_id(session))
+            return dict(queries.stories_by_external_id(session))
     finally:
         runtime.close()
 
-    def partition(stories: dict) -> set[frozenset]:
-        groups: dict = {}
-        for item, story in stories.items():
-            groups.setdefault(story, set()).add(item)
-        return {frozenset(group) for group in groups.values()}
+
+def _unlabelled(records: list[dict]) -> list[dict]:
+    return [{key: value for key, value in record.items() if key != "story"} for record in records]
+
+
+def test_the_eval_on_the_import_path_makes_the_stories_storyline_import_makes(tmp_path, seed_records, monkeypatch):
+    """``eval clustering --format jsonl`` must measure what readers get: the seed story among its eleven
+    neighbouring events, labelled, scored by the eval and imported by the command into a database of its own."""
+    records = _seed_among_neighbours(seed_records)
+    labelled = _write(tmp_path / "labelled.jsonl", records)
+    scores = clustering.run(labelled, tmp_path / "predictions.jsonl", fmt="jsonl")
+    evaluated = _predicted(tmp_path / "predictions.jsonl")
+    imported = _imported(tmp_path, monkeypatch, _write(tmp_path / "plain.jsonl", _unlabelled(records)))
 
     assert set(imported) == set(evaluated) == {record["id"] for record in records}
-    assert partition(imported) == partition(evaluated)
+    assert _partition(imported) == _partition(evaluated)
     # Every neighbouring event is a story of its own, and the seed's four reports are one. The file is one batch
     # spanning six days: the refinement pass that joins the lead to the other three must run when it falls due
     # in item time, before the seed's stories retire, not once after the batch.
-    groups = partition(evaluated)
+    groups = _partition(evaluated)
     assert {frozenset({record["id"]}) for record in records if record["story"] != "seed"} <= groups
     assert frozenset({"seed-lead", "seed-guardian", "seed-sky", "seed-telegraph"}) in groups
-    assert scores["predicted_stories"] == len(partition(evaluated))
+    assert scores["predicted_stories"] == len(groups)
+
+
+def test_the_eval_with_restarts_makes_the_stories_imports_in_turn_make(tmp_path, seed_records, monkeypatch):
+    """``--restarts 1``: the file in two runs, the second rebuilding its engine from the database, as two
+    ``storyline import`` commands of its halves do."""
+    records = sorted(_seed_among_neighbours(seed_records), key=lambda record: record["published"])
+    scores = clustering.run(
+        _write(tmp_path / "labelled.jsonl", records),
+        tmp_path / "predictions.jsonl",
+        fmt="jsonl",
+        user_path=clustering.UserPath(restarts=1),
+    )
+    halves = [
+        _write(tmp_path / f"half-{n}.jsonl", _unlabelled(part)) for n, part in enumerate((records[:8], records[8:]))
+    ]
+    imported = _imported(tmp_path, monkeypatch, *halves)
+
+    assert scores["restarts"] == 1
+    assert _partition(imported) == _partition(_predicted(tmp_path / "predictions.jsonl"))
+
+
+def test_the_eval_placing_first_places_before_it_enriches_as_the_poller_does(tmp_path, seed_records, monkeypatch):
+    """``--place-first``: every batch is placed unenriched and the backlog drained after it. Polled in time order
+    a few entries at a time, the seed story is still one story among its neighbours (its later reports are read
+    for the names the lead's enrichment found). (In one batch spanning the six days, as a feed's first poll could
+    bring them, the lead stays apart: the refinement pass falls due before any of them is enriched; README.)"""
+    from storyline import backlog, pipeline
+
+    ingested, drained = [], []
+    real_ingest, real_drain = pipeline.ingest, backlog.enrich_and_teach
+
+    def ingest(factory, processor, items, report=None, enrich=True):
+        ingested.append(enrich)
+        return real_ingest(factory, processor, items, report, enrich)
+
+    def enrich_and_teach(runtime):
+        drained.append(enriched := real_drain(runtime))
+        return enriched
+
+    monkeypatch.setattr(pipeline, "ingest", ingest)
+    monkeypatch.setattr(backlog, "enrich_and_teach", enrich_and_teach)
+    records = sorted(_seed_among_neighbours(seed_records), key=lambda record: record["published"])
+    scores = clustering.run(
+        _write(tmp_path / "labelled.jsonl", records),
+        tmp_path / "predictions.jsonl",
+        fmt="jsonl",
+        user_path=clustering.UserPath(place_first=True, batch=4),
+    )
+
+    assert ingested == [False] * 4 and sum(map(len, drained)) == len(records) and not drained[-1]
+    assert scores["place_first"] is True and scores["f1"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("minutes", "lag_h", "kept"),
+    [
+        ([0, 600, 1200, 1800], 6.0, True),  # ten hours apart: six hours of lag cannot swap them
+        ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 6.0, False),  # a minute apart: six hours of lag shuffles them
+    ],
+)
+def test_arrival_order_moves_lines_only_as_far_as_the_lag_reaches(minutes, lag_h, kept):
+    lines = [
+        json.dumps({"id": str(n), "published": (START + timedelta(minutes=m)).isoformat()})
+        for n, m in enumerate(minutes)
+    ]
+    undated = [json.dumps({"id": "undated"}), "not json"]
+    arrived = clustering.in_arrival_order(undated + lines, lag_h, seed=0)
+
+    assert arrived[-2:] == undated  # no time to arrive by: last, as undated articles are stamped on arrival
+    assert sorted(arrived[:-2]) == sorted(lines)
+    assert (arrived[:-2] == lines) is kept
+    assert arrived == clustering.in_arrival_order(undated + lines, lag_h, seed=0)  # seeded: the same every run
+
+
+def test_without_a_lag_lines_arrive_in_the_file_s_order():
+    lines = [json.dumps({"id": "undated"}), json.dumps({"id": "b", "published": "2025-06-16T10:00:00Z"}), "not json"]
+    assert clustering.in_arrival_order(lines, 0.0, seed=0) == lines
+
+
+def test_user_paths_need_the_import_format(tmp_path):
+    path = tmp_path / "uci.csv"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    with pytest.raises(InputError, match="--format jsonl"):
+        clustering.run(path, tmp_path / "p.jsonl", user_path=clustering.UserPath(restarts=2))
+
+
+def test_the_command_refuses_user_paths_on_headlines_with_the_reason(tmp_path):
+    from typer.testing import CliRunner
+
+    from storyline.cli import app
+
+    path = tmp_path / "uci.csv"
+    path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
+    arguments = ["eval", "clustering", str(path), "--predictions", str(tmp_path / "p.jsonl"), "--arrival-lag", "6"]
+    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "use --format jsonl" in result.output, result.output

@@ -207,10 +207,15 @@ def run(
     refine: RefineConfig | None = None,
     squeeze: float = 1.0,
     dates_only: bool = False,
+    user_path: UserPath | None = None,
 ) -> dict:
     """Clusters the rows online, writes ``{"id", "story"}`` JSON lines to ``predictions``, returns scores."""
     if fmt == "jsonl":
-        return run_import(path, predictions, limit, dates_only)
+        return run_import(path, predictions, limit, dates_only, user_path, progress)
+    if user_path is not None and user_path != UserPath():
+        raise InputError(
+            "arrival lag, restarts and placing first replay the import: use --format jsonl", subject=str(path)
+        )
     if fmt != "uci":
         raise InputError(f"unknown format {fmt!r}; known: uci, jsonl", subject=str(path))
     report = progress or _noop
@@ -278,33 +283,117 @@ def _midnight_text(published: object) -> object:
     return midnight(moment).isoformat() if moment is not None else published
 
 
-def run_import(path: Path, predictions: Path, limit: int | None = None, dates_only: bool = False) -> dict:
+@dataclass(frozen=True, slots=True)
+class UserPath:
+    """How the articles reach the writer, for ``run_import``: the paths real use takes besides one time-ordered
+    import in one process. ``arrival_lag_h``: each line arrives a uniformly random 0 to that many hours after it
+    was published (seeded), the file read in arrival order, as polled feeds deliver; ``restarts``: the lines
+    imported in that many more runs, each a new process's writer rebuilding its engine from the database, as
+    every ``storyline import`` and server start does; ``place_first``: each batch placed as soon as it is
+    embedded and enriched after, the backlog drained before the next, as the poller does (``backlog``);
+    ``batch``: lines a batch, the import's 64 by default, where a poll of one feed brings a few."""
+
+    arrival_lag_h: float = 0.0
+    restarts: int = 0
+    place_first: bool = False
+    batch: int = 64
+    seed: int = 0
+
+    def as_json(self) -> dict:
+        return {
+            "arrival_lag_h": self.arrival_lag_h,
+            "restarts": self.restarts,
+            "place_first": self.place_first,
+            "batch": self.batch,
+        }
+
+
+def in_arrival_order(lines: Sequence[str], lag_h: float, seed: int) -> list[str]:
+    """``lines`` in the order they would arrive, each ``published`` plus a uniformly random lag of up to
+    ``lag_h`` hours; lines with no time that parses arrive last, in their order, as undated articles do."""
+    if lag_h <= 0:
+        return list(lines)
+    rng = np.random.default_rng(seed)
+    lags = rng.uniform(0.0, lag_h * 3600.0, len(lines))
+
+    def arrival(index: int) -> tuple[bool, float]:
+        try:
+            published = json.loads(lines[index]).get("published")
+        except (ValueError, AttributeError):
+            published = None
+        moment = parse_moment(published) if isinstance(published, str) else None
+        return (moment is None, moment.timestamp() + lags[index] if moment is not None else 0.0)
+
+    return [lines[index] for index in sorted(range(len(lines)), key=arrival)]
+
+
+def _runs(lines: Sequence[str], count: int) -> list[list[str]]:
+    """``lines`` cut into ``count`` consecutive runs as even as can be."""
+    bounds = np.linspace(0, len(lines), count + 1).round().astype(int)
+    return [list(lines[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def run_import(
+    path: Path,
+    predictions: Path,
+    limit: int | None = None,
+    dates_only: bool = False,
+    user_path: UserPath | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Scores the stories ``storyline import`` makes of a labelled JSON Lines file: the lines, less their gold
     ``story``, are imported by the command's own code into a fresh SQLite database (extraction, analysis,
     placement, dedupe and the writer's refinement, batch by batch), and each line's predicted story is the one
     its article is stored in. Story analyses, which do not change the grouping, are not run. A line the import
-    refuses counts as a story of its own."""
+    refuses counts as a story of its own. ``user_path`` replays the file as real use delivers it (``UserPath``)."""
     import tempfile
 
+    from storyline.backlog import enrich_and_teach
     from storyline.cli import import_jsonl
     from storyline.config import Settings
     from storyline.runtime import Runtime
     from storyline.store import queries, transaction
 
+    user_path = user_path or UserPath()
+    report = progress or _noop
     lines, gold = read_labelled_jsonl(path, limit, dates_only)
+    runs = _runs(in_arrival_order(lines, user_path.arrival_lag_h, user_path.seed), user_path.restarts + 1)
     started = time.perf_counter()
+    refused: list[str] = []
     with tempfile.TemporaryDirectory(prefix="storyline-eval-") as folder:
-        source = Path(folder) / "import.jsonl"
-        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        runtime = Runtime.open(Settings(database_url=f"sqlite:///{folder}/eval.db"))
+        settings = Settings(database_url=f"sqlite:///{folder}/eval.db")
+        done_before = 0
+        for number, run in enumerate(runs):
+            source = Path(folder) / f"import-{number}.jsonl"
+            source.write_text("".join(line + "\n" for line in run), encoding="utf-8")
+            runtime = Runtime.open(settings)  # a new process's writer: its engine is rebuilt from the database
+
+            def stored(done: int, total: int, runtime: Runtime = runtime, before: int = done_before) -> None:
+                while user_path.place_first and enrich_and_teach(runtime):
+                    pass  # the backlog drained before the next batch, the poller's path on a quiet machine
+                report(before + done, len(lines))
+
+            try:
+                _, bad = import_jsonl(
+                    runtime,
+                    source,
+                    show_progress=False,
+                    enrich=not user_path.place_first,
+                    on_batch=stored,
+                    batch_size=user_path.batch,
+                )
+                refused.extend(bad)
+            finally:
+                runtime.close()
+            done_before += len(run)
+        runtime = Runtime.open(settings, run_migrations=False)
         try:
-            report, refused = import_jsonl(runtime, source, show_progress=False)
             with transaction(runtime.sessions) as session:
-                stored = dict(queries.stories_by_external_id(session))
+                stored_stories = dict(queries.stories_by_external_id(session))
         finally:
             runtime.close()
     seconds = time.perf_counter() - started
-    predicted = {item: stored.get(item, f"refused-{item}") for item in gold}
+    predicted = {item: stored_stories.get(item, f"refused-{item}") for item in gold}
     predictions.parent.mkdir(parents=True, exist_ok=True)
     with predictions.open("w", encoding="utf-8") as out:
         for item, story in predicted.items():
@@ -314,9 +403,10 @@ def run_import(path: Path, predictions: Path, limit: int | None = None, dates_on
         "gold_stories": len(set(gold.values())),
         "predicted_stories": len(set(predicted.values())),
         "rows": len(gold),
-        "stored": len(stored),
+        "stored": len(stored_stories),
         "refused": refused,
         "dates_only": dates_only,
+        **user_path.as_json(),
         "seconds": round(seconds, 2),
         "rows_per_s": round(len(gold) / seconds, 1) if seconds else None,
     }
