@@ -320,4 +320,4 @@ def test_the_command_refuses_user_paths_on_headlines_with_the_reason(tmp_path):
     path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
     arguments = ["eval", "clustering", str(path), "--predictions", str(tmp_path / "p.jsonl"), "--arrival-lag", "6"]
     result = CliRunner().invoke(app, arguments, env={"COLUMNS": "200"})
-    assert result.exit_code == 1 and "use --format jsonl" in result.output, result.output
+    assert result.exit_code == 1 and "use --format jsonl" in " ".join(result.output.split()), result.output

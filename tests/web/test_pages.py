@@ -8,6 +8,7 @@ from html import unescape
 
 import pytest
 
+from storyline.enrich import aliases
 from storyline.store import queries, transaction
 from storyline.web.pages import load_scores
 
@@ -230,16 +231,16 @@ def test_story_page_and_api_say_why_each_article_joined(client):
     assert "First report: the story starts here" in page
     assert f"Joined: shares {html.escape(reason['shared'][0])}" in page
     assert f"{reason['similarity']:.2f} similar" in page
-    # The lead came 2.5 hours before the other three, which made a story of their own until refinement merged
-    # it into the lead's: the first of them says so, with the names the two stories share.
+    # The lead came 2.5 hours before the Telegraph's report, which made a story of its own until the refinement
+    # pass due before the next report merged it into the lead's: it says so, with the names the two share.
     (merged,) = [reason for reason in joined if reason["merged"]]
-    assert "Louise Casey" in merged["shared"] and merged["similarity"] >= 0.5
+    assert {"Keir Starmer", "National Crime Agency"} <= set(merged["shared"]) and merged["similarity"] >= 0.5
     assert f"Came with a story merged into this one: shares {html.escape(merged['shared'][0])}" in page
-    # Names in the reader's language, as its hashtags are; the API keeps them as stored
-    assert "United Kingdom" in merged["shared"]
+    # Names in the reader's language, as its hashtags are (none of these has a French form; the table's own
+    # forms are tested in tests/enrich); the API keeps them as stored
     french = client.get(f"/fr/story/{article['story_id']}").text
     (french_line,) = re.findall(r"Venu avec un sujet fusionné avec celui-ci : partage ([^;]*);", french)
-    assert "Royaume-Uni" in french_line.split(", ") and "United Kingdom" not in french
+    assert french_line.split(", ") == [html.escape(aliases.localized(name, "fr")) for name in merged["shared"]]
 
 
 def test_a_big_story_is_listed_a_page_at_a_time(sqlite_client, monkeypatch):
