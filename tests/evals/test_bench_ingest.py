@@ -27,6 +27,9 @@ def bbc_dir(tmp_path):
 
 def test_bench_ingest_imports_every_article_and_reports_consistent_ratios(bbc_dir):
     # Five articles from three files: the cycled copies get their own URLs and are imported too.
+    from storyline import nlp
+
+    bridge_loaded_before = nlp.get_multilingual_embedder.cache_info().currsize > 0
     result = bench_ingest(bbc_dir, count=5)
     assert (result["articles"], result["imported"], result["failed"]) == (5, 5, 0)
     assert result["ratio"] == pytest.approx(result["articles_per_s"] / result["embed_limit_per_s"], rel=0.02)
@@ -34,6 +37,8 @@ def test_bench_ingest_imports_every_article_and_reports_consistent_ratios(bbc_di
     assert result["ratio_ceiling"] == pytest.approx(result["cpu_limit_per_s"] / result["embed_limit_per_s"], rel=0.02)
     # Both models back to back can never be faster than either alone.
     assert result["models_limit_per_s"] < min(result["embed_limit_per_s"], result["parse_limit_per_s"])
-    # The bridge's encoder is loaded last, so the memory with every model is at least the pipeline's own.
-    assert result["bridge_embed_per_s"] > 0
-    assert result["rss_mb_all_models_loaded"] >= result["rss_mb_models_loaded"]
+    # The bridge's encoder is loaded last, so the memory with every model is at least the pipeline's own; where an
+    # earlier test of this process loaded it already, nothing is added and freed memory may leave RSS lower.
+    assert result["bridge_embed_per_s"] > 0 and nlp.get_multilingual_embedder.cache_info().currsize == 1
+    if not bridge_loaded_before:
+        assert result["rss_mb_all_models_loaded"] >= result["rss_mb_models_loaded"]
