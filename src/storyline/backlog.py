@@ -24,7 +24,7 @@ from storyline.errors import StorylineError
 from storyline.logs import get_logger
 from storyline.pipeline import enrich_articles, refresh_stale_stories, refresh_stories, row_to_domain, store_enrichment
 from storyline.runtime import Runtime
-from storyline.store import queries, transaction
+from storyline.store import queries, reading, transaction
 from storyline.store.models import Article as ArticleRow
 
 log = get_logger("backlog")
@@ -45,7 +45,7 @@ class Enriched:
 
 
 def pending_ids(factory: sessionmaker[Session], limit: int) -> list[int]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return queries.unenriched_article_ids(session, limit)
 
 
@@ -53,7 +53,7 @@ def enrich_stored(factory: sessionmaker[Session], article_ids: Sequence[int], wr
     """Enriches the stored articles of ``article_ids`` that still wait, and stores their enrichment in one
     transaction (under ``write_lock`` when given). An article whose features fail is stored with what could be
     read (no entities, quotes, figures or summary) and logged, so that it does not hold the backlog up."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = [row for row in queries.get_articles_by_ids(session, article_ids) if row.enriched_at is None]
         waiting = [(row.id, row_to_domain(row)[0], np.frombuffer(row.embedding, dtype=np.float32)) for row in rows]
     if not waiting:

@@ -21,7 +21,7 @@ from storyline.logs import get_logger
 from storyline.pipeline import REFETCH_FIRST_DELAY, Failure, IngestReport, complete_excerpt, ingest
 from storyline.rules import Rewrite, make_rewrite, rewrite_title
 from storyline.runtime import Runtime
-from storyline.store import feeds_admin, queries, transaction
+from storyline.store import feeds_admin, queries, reading, transaction
 from storyline.store.models import Feed
 
 log = get_logger("collect")
@@ -125,7 +125,7 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
     """Polls one feed and stores its new entries, enriched first, or (``enrich`` False) placed as soon as they
     are embedded, their enrichment left to the backlog (``storyline.backlog``)."""
     settings = runtime.settings
-    with transaction(runtime.sessions) as session:
+    with reading(runtime.sessions) as session:
         feed = queries.get_feed(session, feed_id)
         if feed is None:  # deleted since it was found due
             return
@@ -147,7 +147,7 @@ def poll_feed(runtime: Runtime, fetcher: Fetcher, feed_id: int, report: PollRepo
     new_entries, refused = 0, []
     if parsed is not None:
         canonical = {entry.url: _canonical_or_same(entry.url) for entry in parsed.entries}
-        with transaction(runtime.sessions) as session:
+        with reading(runtime.sessions) as session:
             known = queries.existing_urls(session, [entry.url for entry in parsed.entries])
             # Entries a filter rule dropped before: their page is not fetched again.
             dropped = feeds_admin.filtered_urls(session, sorted(set(canonical.values())))
@@ -225,7 +225,7 @@ def poll_due(
     """One pass over the feeds that are due (``enrich``: see ``poll_feed``)."""
     fetcher = fetcher or Fetcher(runtime.settings)
     report = PollReport()
-    with transaction(runtime.sessions) as session:
+    with reading(runtime.sessions) as session:
         due = [(feed.id, feed.url) for feed in queries.due_feeds(session, datetime.now(timezone.utc))]
     for feed_id, url in due:
         try:
@@ -247,7 +247,7 @@ def refetch_excerpts(runtime: Runtime, fetcher: Fetcher, limit: int = REFETCH_BA
     readers the full text only until it is back; returns how many were completed. Each failure pushes the
     next try further back, and after ``MAX_REFETCH_ATTEMPTS`` the excerpt stays as it is."""
     now = datetime.now(timezone.utc)
-    with transaction(runtime.sessions) as session:
+    with reading(runtime.sessions) as session:
         due = [(row.public_id, row.url, row.refetch_attempts) for row in queries.due_refetches(session, now, limit)]
     completed = 0
     for public_id, url, attempts in due:

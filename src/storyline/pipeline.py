@@ -53,7 +53,7 @@ from storyline.fetch import encodable, plain_text
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.rules import Fields, compile_stored, decide
-from storyline.store import feeds_admin, queries, transaction
+from storyline.store import feeds_admin, queries, reading, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.store.models import Story as StoryRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
@@ -493,7 +493,7 @@ def complete_excerpt(factory: sessionmaker[Session], public_id: str, html: str) 
     """Replaces a stored feed excerpt with its page's article, analysed afresh; the article keeps its id, its
     story and its place in it (the story's analysis is marked stale). Raises the stage's error when the page
     holds no article."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         row = queries.get_article(session, public_id)
         if row is None or not row.excerpt_only:
             return
@@ -558,15 +558,20 @@ def refine_stories(session: Session, processor: Processor, whatever_the_cadence:
 
 def store_refinement(session: Session, refinement: Refinement) -> None:
     """Moves articles as the engine moved them, in the order it did: splits, then merges (a merge may take
-    in a story a split just made). Merged stories keep their row, pointing at the survivor."""
+    in a story a split just made). Merged stories keep their row, pointing at the survivor. Each story that
+    lost or gained articles is titled after its earliest one once all have moved: a split may take a story's
+    first report, and the survivor of a merge is the older id, not always the story that began first (an
+    earlier report can arrive late)."""
     for split in refinement.splits:
         story = queries.upsert_story(session, split.new_story_id, split.title, split.first_seen)
         story.updated_at = split.last_seen
         queries.move_articles_to_story(session, split.moved_keys, split.new_story_id)
-        queries.retitle_story(session, split.story_id)
     for merge in refinement.merges:
         queries.place_unplaced_articles(session, merge.absorbed_id, merge_record(session, merge))
         queries.mark_story_merged(session, merge.absorbed_id, merge.survivor_id)
+    regrouped = [split.story_id for split in refinement.splits] + [merge.survivor_id for merge in refinement.merges]
+    for story_id in dict.fromkeys(regrouped):
+        queries.retitle_story(session, story_id)
     touched = refinement.touched_story_ids()
     for story_id in touched:
         queries.refresh_story_counts(session, story_id)
@@ -634,7 +639,7 @@ def apply_filter_rules(
     ``report.filtered`` and on their rule, and remembered, so a later poll skips them."""
     if not items:
         return list(items)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = feeds_admin.rules_for_feeds(session, sorted({item.feed_id for item in items if item.feed_id}))
         stored_rules = compile_stored(rows)
         urls = {id(item): _canonical_or_none(item.url) for item in items}
@@ -713,7 +718,7 @@ def new_inputs(
             valid += 1
         except InputError as exc:
             report.failed.append(Failure(item.url, exc))
-    with transaction(factory) as session:
+    with reading(factory) as session:
         known = queries.existing_urls(session, list(urls))
     report.skipped += len(known) + valid - len(urls)
     return [item for url, item in urls.items() if url not in known]
@@ -976,7 +981,7 @@ def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]
 def refresh_stale_stories(factory: sessionmaker[Session], limit: int = 50) -> int:
     """Brings up to ``limit`` cached story analyses up to date, one short transaction a story; returns how many
     were brought up to date (a story whose analysis fails is logged and stays stale)."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         story_ids = queries.stale_story_ids(session, limit)
     return refresh_stories(factory, story_ids)
 

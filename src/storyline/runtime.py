@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storyline.config import Settings, get_settings
-from storyline.store import make_engine, make_session_factory, migrate, transaction
+from storyline.store import make_engine, make_session_factory, migrate, reading
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Runtime:
         if self._processor is None:
             from storyline.pipeline import Processor, rebuild_engine
 
-            with transaction(self.sessions) as session:
+            with reading(self.sessions) as session:
                 self._processor = Processor(rebuild_engine(session))
         return self._processor
 

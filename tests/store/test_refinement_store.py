@@ -83,6 +83,19 @@ def test_a_merge_moves_the_articles_to_the_older_story_and_earlier_merges_follow
         assert queries.get_surviving_story(session, 2).id == 1
 
 
+def test_a_merge_titles_the_survivor_after_the_earliest_report_it_now_holds(sessions):
+    # Story 1 was made first, by a report published at minute 10; story 2's report, published at minute 0, came
+    # late (a feed's backlog). The older id survives, but the story began with story 2's report.
+    with transaction(sessions) as session:
+        add_story(session, 1, ["a1"], [10])
+        add_story(session, 2, ["b1"], [0])
+        queries.retitle_story(session, 1)
+    with transaction(sessions) as session:
+        store_refinement(session, Refinement(merges=[Merge(survivor_id=1, absorbed_id=2)]))
+    with transaction(sessions) as session:
+        assert session.get(Story, 1).title == "headline b1"
+
+
 @pytest.mark.parametrize(
     ("moved", "kept_title"),
     [

@@ -65,11 +65,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def begin_writing(session: Session) -> None:
+    """Begins ``session``'s transaction as a writer's. On SQLite (WAL) that takes the write lock at once, waiting
+    up to the busy timeout while another writer holds it. A transaction begun deferred reads from a snapshot, and
+    when it then writes after another connection has committed, SQLite refuses at once ("database is locked",
+    SQLITE_BUSY_SNAPSHOT), whatever the busy timeout: under a busy poller most feed polls and story analyses
+    failed so. Nothing changes on PostgreSQL, whose rows lock as they are written."""
+    session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A short unit of work: commit on success, roll back on any error."""
+    """A short unit of work that may write (``begin_writing``): commit on success, roll back on any error."""
     session = factory()
     try:
+        begin_writing(session)
         yield session
         session.commit()
     except BaseException:
@@ -77,6 +87,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite it never takes the write lock, so it neither waits for a writer
+    nor holds one up (WAL readers see the last commit); what it read is let go at the end."""
+    with factory() as session:
+        yield session
 
 
 def _lock_for_migration(connection: Connection) -> None:

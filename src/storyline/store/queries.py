@@ -517,7 +517,7 @@ def move_articles_to_story(session: Session, public_ids: Iterable[str], story_id
 
 
 def retitle_story(session: Session, story_id: int) -> None:
-    """Titles the story after its earliest article (after a split the old first article may have left)."""
+    """Titles the story after its earliest article (after a split or a merge the first may have changed)."""
     first = session.scalar(
         select(Article.title).where(Article.story_id == story_id).order_by(Article.published_at, Article.id).limit(1)
     )
