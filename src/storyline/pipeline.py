@@ -53,7 +53,7 @@ from storyline.fetch import encodable, plain_text
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.rules import Fields, compile_stored, decide
-from storyline.store import feeds_admin, queries, reading, transaction
+from storyline.store import begin_writing, feeds_admin, queries, reading, transaction
 from storyline.store.models import Article as ArticleRow
 from storyline.store.models import Story as StoryRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
@@ -898,16 +898,43 @@ def row_to_domain(row: ArticleRow, body: bool = True) -> tuple[Article, ArticleA
 
 
 def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
-    """Recomputes a story's AI output when articles joined it since the cached one; returns the payload. While
-    some of its articles wait for their enrichment the cached one stands (None for a new story): the backlog
-    analyses the story once they are enriched, and pages say the analysis is in progress."""
+    """Recomputes a story's AI output when articles joined it since the cached one, in ``session``'s transaction;
+    returns the payload. While some of its articles wait for their enrichment the cached one stands (None for a
+    new story): the backlog analyses the story once they are enriched, and pages say the analysis is in progress."""
+    draft = draft_story_analysis(session, story_id)
+    if draft is None:
+        story = queries.get_story(session, story_id)
+        return story.analysis if story is not None else None
+    return store_story_analysis(session, draft)
+
+
+@dataclass(slots=True)
+class StoryAnalysisDraft:
+    """A story's analysis computed from one read of the story, and the writes that go with it: stored by
+    ``store_story_analysis`` only if the story still holds what was read (``version``)."""
+
+    story_id: int
+    version: tuple  # queries.story_version when it was read
+    originals: int  # its articles, syndicated copies not counted: what the analysis covers
+    payload: dict
+    renames: dict[str, Hashtag]  # alias slug -> the story-wide entity
+    hashtags: list[Hashtag]
+    names_before: set[str]  # the previous analysis's hashtags
+    renamed_quotes: dict[int, list[dict]]  # article id -> its quotes under the story-wide speaker names
+
+
+def draft_story_analysis(session: Session, story_id: int) -> StoryAnalysisDraft | None:
+    """The story's analysis computed afresh from what ``session`` reads, writing nothing, so that the writer's
+    lock is not held while it is computed; None when the cached one stands (no such story, the cache up to
+    date, or articles still waiting for their enrichment)."""
     story = queries.get_story(session, story_id)
     if story is None:
         return None
     if story.analysis is not None and story.analysis_article_count == queries.story_counts(session, story_id)[0]:
-        return story.analysis  # a page view of a big story must not read its every article to learn this
+        return None  # a page view of a big story must not read its every article to learn this
     if queries.story_awaits_enrichment(session, story_id):
-        return story.analysis
+        return None
+    version = queries.story_version(session, story_id)
     members = queries.story_members(session, story_id)
     originals = [row for row in members if row.duplicate_of_id is None]
     embedded = all(row.embedding is not None for row in originals)
@@ -918,27 +945,52 @@ def refresh_story_analysis(session: Session, story_id: int) -> dict | None:
     sampled_rows = queries.articles_with_hashtags(session, [originals[position].id for position in sample])
     sampled = [row_to_domain(row) for row in sampled_rows]
     tally = StoryTally(story_renames([list(analysis.hashtags) for _, analysis in sampled]))
+    renamed_quotes: dict[int, list[dict]] = {}
     for start in range(0, len(members), STORY_BATCH):
-        tally_batch(session, tally, members[start : start + STORY_BATCH])
-    # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
-    queries.rename_story_entities(session, story_id, tally.renames)
-    names_before = {tag["slug"] for tag in (story.analysis or {}).get("hashtags", [])}
-    reread_written_names(session, story_id, names_before, tally.hashtags())
+        renamed_quotes |= tally_batch(session, tally, members[start : start + STORY_BATCH])
     analysis = sampled_story_analysis([a for a, _ in sampled], [b for _, b in sampled], tally)
-    story.analysis = story_payload(analysis, lambda key: key)
-    story.analysis_article_count = len(originals)
+    return StoryAnalysisDraft(
+        story_id,
+        version,
+        len(originals),
+        story_payload(analysis, lambda key: key),
+        tally.renames,
+        tally.hashtags(),
+        {tag["slug"] for tag in (story.analysis or {}).get("hashtags", [])},
+        renamed_quotes,
+    )
+
+
+def store_story_analysis(session: Session, draft: StoryAnalysisDraft) -> dict | None:
+    """Stores ``draft`` and returns its payload, when the story still holds the articles it was computed from;
+    otherwise writes nothing and returns None (what changed the story marked it stale: it is analysed again)."""
+    story = queries.get_story(session, draft.story_id)
+    if story is None or queries.story_version(session, draft.story_id) != draft.version:
+        log.info("story changed while it was analysed", story=draft.story_id)
+        return None
+    queries.set_articles_quotes(session, draft.renamed_quotes)
+    # An alias one outlet wrote ("Casey") becomes the story's entity on every page, not only in the story panel.
+    queries.rename_story_entities(session, draft.story_id, draft.renames)
+    reread_written_names(session, draft.story_id, draft.names_before, draft.hashtags)
+    story.analysis = draft.payload
+    story.analysis_article_count = draft.originals
     story_refreshed(session, story)  # what developed since the last analysis alerts its followers
     return story.analysis
 
 
 def story_analysis_for_reader(session: Session, story: StoryRow) -> dict | None:
     """The story's analysis brought up to date and committed for a page or the API; when computing it fails, or
-    another writer (the backlog, the refresher) stored the story meanwhile (SQLite then refuses this write), the
-    cached one, which a later view or the refresher brings up to date."""
+    the story changed while it was computed, the cached one, which a later view or the refresher brings up to
+    date. Computed in the page's read, stored as a writer (``begin_writing``) once computed."""
     try:
-        payload = refresh_story_analysis(session, story.id)
+        draft = draft_story_analysis(session, story.id)
+        if draft is None:
+            return story.analysis
+        session.rollback()  # the read is over: its snapshot must not be what the store writes over
+        begin_writing(session)
+        payload = store_story_analysis(session, draft)
         session.commit()
-        return payload
+        return payload if payload is not None else story.analysis
     except (StorylineError, OperationalError) as exc:
         session.rollback()
         log.warning("story analysis not refreshed", story=story.id, error=_first_line(exc))
@@ -948,9 +1000,9 @@ def story_analysis_for_reader(session: Session, story: StoryRow) -> dict | None:
 STORY_BATCH = 500  # articles whose hashtags and quotes a story's analysis holds at once
 
 
-def tally_batch(session: Session, tally: StoryTally, members: Sequence[Row]) -> None:
-    """Adds these articles of the story (oldest first) to its ``tally``, originals only, and stores each one's
-    quotes under the story-wide speaker names where that changes them."""
+def tally_batch(session: Session, tally: StoryTally, members: Sequence[Row]) -> dict[int, list[dict]]:
+    """Adds these articles of the story (oldest first) to its ``tally``, originals only; returns the quotes of
+    each whose speakers the story-wide names change (article id -> quotes)."""
     ids = [row.id for row in members]
     stored_quotes = queries.articles_quotes(session, ids)
     hashtags: dict[int, list[Hashtag]] = {}
@@ -966,7 +1018,7 @@ def tally_batch(session: Session, tally: StoryTally, members: Sequence[Row]) -> 
         named = quotes_named_as_in_story(quotes, tally.renames)
         if named != quotes:
             renamed[row.id] = named
-    queries.set_articles_quotes(session, renamed)
+    return renamed
 
 
 def quotes_named_as_in_story(quotes: Sequence[dict], renames: dict[str, Hashtag]) -> list[dict]:
@@ -991,9 +1043,13 @@ def refresh_stories(factory: sessionmaker[Session], story_ids: Iterable[int]) ->
     refreshed = 0
     for story_id in story_ids:
         try:
-            with transaction(factory) as session:
-                refresh_story_analysis(session, story_id)
+            with reading(factory) as session:  # computed without the writer's lock, which the poller needs
+                draft = draft_story_analysis(session, story_id)
+            if draft is not None:
+                with transaction(factory) as session:
+                    if store_story_analysis(session, draft) is None:
+                        continue
             refreshed += 1
-        except (StorylineError, OperationalError) as exc:  # the latter: another writer stored it meanwhile
+        except (StorylineError, OperationalError) as exc:
             log.warning("story analysis failed", story=story_id, error=_first_line(exc))
     return refreshed

@@ -468,6 +468,13 @@ def _awaiting_enrichment(story_id) -> ColumnElement[bool]:
     return exists().where(Article.story_id == story_id, Article.enriched_at.is_(None))
 
 
+def story_version(session: Session, story_id: int) -> tuple:
+    """Which articles the story holds and when each was last enriched: equal at two reads when nothing joined,
+    left or was analysed again between them (an analysis computed at the first may be stored at the second)."""
+    query = select(Article.id, Article.enriched_at).where(Article.story_id == story_id).order_by(Article.id)
+    return tuple(tuple(row) for row in session.execute(query))
+
+
 def story_awaits_enrichment(session: Session, story_id: int) -> bool:
     """Whether any of the story's articles waits for its enrichment (``storyline.backlog``)."""
     return bool(session.scalar(select(_awaiting_enrichment(story_id))))
