@@ -8,13 +8,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from typer.testing import CliRunner
 
 from storyline import config, pipeline
 from storyline.cli import app
 from storyline.domain import ArticleInput
 from storyline.errors import StoreError
-from storyline.store import queries, transaction
+from storyline.store import queries, reading, transaction
 
 GERMAN = Path(__file__).parents[1] / "stories" / "testdata" / "german.jsonl"
 
@@ -175,6 +176,30 @@ def test_a_restarted_writer_still_knows_each_article_s_language(sqlite_runtime):
         keys = {queries.get_article_by_url(session, item.url).public_id: item.language for item in items}
     members = {member.key: member.language for story in engine.stories() for member in story.members}
     assert members == keys
+
+
+def test_rebuilding_the_writer_s_engine_reads_a_few_statements_however_many_articles(sqlite_runtime):
+    """The engine is rebuilt at every start and after every failed batch, from up to a week of articles."""
+
+    def rebuild_statements() -> int:
+        statements: list[str] = []
+        engine = sqlite_runtime.engine
+        record = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with reading(sqlite_runtime.sessions) as session:
+                pipeline.rebuild_engine(session)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    records, counts = _records(), []
+    for batch in (records[:2], records[2:]):
+        items = [ArticleInput(**{**r, "published": datetime.fromisoformat(r["published"])}) for r in batch]
+        assert not pipeline.ingest(sqlite_runtime.sessions, sqlite_runtime.processor, items).failed
+        counts.append(rebuild_statements())
+    with_two, with_six = counts
+    assert with_six == with_two, "six articles read as many statements as two"
 
 
 def test_a_batch_whose_transaction_fails_leaves_the_writer_nothing_the_database_lacks(sqlite_runtime, monkeypatch):

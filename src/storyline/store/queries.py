@@ -380,8 +380,14 @@ def count_articles(session: Session) -> int:
 
 
 def articles_since(session: Session, since: datetime) -> list[Article]:
-    """Recent articles in arrival order, to rebuild the in-memory story engine after a restart."""
-    query = select(Article).where(Article.created_at >= since).order_by(Article.id)
+    """Recent articles in arrival order with their hashtags, to rebuild the in-memory story engine after a restart
+    (or a failed batch): a few statements however many articles, where loading each one's hashtags took two."""
+    query = (
+        select(Article)
+        .where(Article.created_at >= since)
+        .order_by(Article.id)
+        .options(selectinload(Article.hashtags).joinedload(ArticleEntity.entity))
+    )
     return list(session.scalars(query))
 
 
