@@ -7,13 +7,11 @@ write at the same time in ``serve --poll``. PostgreSQL runs the same test as the
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select
 
-from storyline.store import make_engine, make_session_factory, queries, reading, transaction
+from storyline.store import queries, reading, transaction
 from storyline.store.models import Outlet
-from storyline.web.deps import get_db
 
 OTHER_WRITER_WAIT_S = 1.0  # long enough for the other writer to commit, when nothing holds it back
 
@@ -52,20 +50,3 @@ def test_reading_never_waits_for_a_writer(sessions):
         queries.get_or_create_outlet(session, "Not committed yet")
         assert outlet_names(sessions) == set()  # read beside the open writer, without waiting for it
     assert outlet_names(sessions) == {"Not committed yet"}
-
-
-def test_a_request_that_may_write_begins_as_a_writer_on_sqlite(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'storyline.db'}")
-    begun: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: begun.append(statement))
-    runtime = SimpleNamespace(sessions=make_session_factory(engine))
-    try:
-        for method in ("GET", "POST"):
-            dependency = get_db(
-                SimpleNamespace(method=method, app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)))
-            )
-            next(dependency).execute(text("SELECT 1"))
-            dependency.close()
-    finally:
-        engine.dispose()
-    assert [statement for statement in begun if statement.startswith("BEGIN")] == ["BEGIN", "BEGIN IMMEDIATE"]

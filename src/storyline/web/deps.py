@@ -12,14 +12,12 @@ from sqlalchemy.orm import Session
 
 from storyline.i18n import N_, phrase
 from storyline.runtime import Runtime
-from storyline.store import begin_writing
 from storyline.store.models import User
 from storyline.web.security import CSRF_FIELD, Limit, RateLimiter, SessionCodec, WebSession
 
 # Row ids are signed 64-bit in SQLite and PostgreSQL; a larger number must be refused here, not by the driver.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110's: they change nothing on the server
 
 
 def parse_row_id(text: str) -> int | None:
@@ -44,13 +42,9 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session a request; handlers that write commit themselves before answering. A request that may write
-    (any method but GET, HEAD and OPTIONS) begins as a writer (``begin_writing``): on SQLite one that read first
-    would fail when the poller had committed meanwhile."""
+    """One session a request; handlers that write commit themselves before answering."""
     session = request.app.state.runtime.sessions()
     try:
-        if request.method not in SAFE_METHODS:
-            begin_writing(session)
         yield session
     finally:
         session.close()
