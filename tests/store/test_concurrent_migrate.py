@@ -81,17 +81,30 @@ def test_a_migration_that_cannot_reach_the_database_raises_a_store_error():
     assert "secret" not in str(raised.value)
 
 
-def test_processes_migrating_at_once_all_succeed_and_migrate_once(empty_database_url):
+CONNECT_ON_SIGNAL = """
+import sys
+from storyline.store.db import make_engine
+engine = make_engine(sys.argv[1])
+print("ready", flush=True)
+sys.stdin.readline()
+engine.connect().close()
+"""
+OPENERS = 8  # processes opening one new SQLite database at once, in each round
+OPENING_ROUNDS = 4  # one opener in about 15 failed before the retry: most rounds had a failure
+
+
+def run_released_at_once(script: str, database_url: str, count: int) -> None:
+    """Runs ``script`` in ``count`` processes, each released once all are ready, and asserts that all succeed."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", MIGRATE_ON_SIGNAL, empty_database_url],
+            [sys.executable, "-c", script, database_url],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=child_environment(),
         )
-        for _ in range(PROCESSES)
+        for _ in range(count)
     ]
     try:
         for process in processes:
@@ -103,6 +116,17 @@ def test_processes_migrating_at_once_all_succeed_and_migrate_once(empty_database
     finally:
         for process in processes:
             process.kill()
+
+
+def test_processes_opening_a_new_sqlite_database_at_once_all_connect(tmp_path):
+    """Each connection switches the database to WAL, which SQLite refuses at once to all but one of several
+    processes trying together ("database is locked"), whatever the busy timeout."""
+    for round_number in range(OPENING_ROUNDS):
+        run_released_at_once(CONNECT_ON_SIGNAL, f"sqlite:///{tmp_path / f'opened-{round_number}.db'}", OPENERS)
+
+
+def test_processes_migrating_at_once_all_succeed_and_migrate_once(empty_database_url):
+    run_released_at_once(MIGRATE_ON_SIGNAL, empty_database_url, PROCESSES)
     assert_migrated_once(empty_database_url)
 
 

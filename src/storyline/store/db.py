@@ -9,6 +9,8 @@ migrate while the others wait, then find the schema at head.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,8 @@ from storyline.errors import ConfigError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_ATTEMPTS = 20  # tries at switching a new database to WAL, waiting WAL_RETRY_S longer each time (10 s in all)
+WAL_RETRY_S = 0.05
 # The transaction-level advisory lock a migration holds on PostgreSQL; any fixed 64-bit key no other lock uses
 # (the story writer's is ``storyline.workers.tasks.WRITER_LOCK_KEY``).
 MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"storyline.migrate").digest()[:8], "big", signed=True)
@@ -34,11 +38,26 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     # commits) and none before DDL; with it off, ``_begin_sqlite`` begins every transaction.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _enter_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _enter_wal(cursor) -> None:
+    """Puts the database in WAL mode. Processes opening a new database at once (a server and its workers started
+    together) each try to switch it, which takes the file alone; SQLite answers the others "database is locked"
+    at once rather than wait on the busy timeout, which could deadlock. The mode is the file's once one has set
+    it, so a short wait and another try find it done (one connection in 15 failed when eight opened at once)."""
+    for attempt in range(1, WAL_ATTEMPTS + 1):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS:
+                raise
+            time.sleep(WAL_RETRY_S * attempt)
 
 
 def _begin_sqlite(connection: Connection) -> None:
