@@ -88,7 +88,7 @@ def begin_writing(session: Session) -> None:
     """Begins ``session``'s transaction as a writer's. On SQLite (WAL) that takes the write lock at once, waiting
     up to the busy timeout while another writer holds it. A transaction begun deferred reads from a snapshot, and
     when it then writes after another connection has committed, SQLite refuses at once ("database is locked",
-    SQLITE_BUSY_SNAPSHOT), whatever the busy timeout: under a busy poller most feed polls and story analyses
+    SQLITE_BUSY_SNAPSHOT), whatever the busy timeout: under a busy poller many feed polls and story analyses
     failed so. Nothing changes on PostgreSQL, whose rows lock as they are written."""
     session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
 

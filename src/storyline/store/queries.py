@@ -381,7 +381,7 @@ def count_articles(session: Session) -> int:
 
 def articles_since(session: Session, since: datetime) -> list[Article]:
     """Recent articles in arrival order with their hashtags, to rebuild the in-memory story engine after a restart
-    (or a failed batch): a few statements however many articles, where loading each one's hashtags took two."""
+    (or a failed batch): a few statements however many articles, where each article's hashtags took one more."""
     query = (
         select(Article)
         .where(Article.created_at >= since)
