@@ -6,9 +6,11 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -202,3 +204,19 @@ def refuse_storing(monkeypatch):
         monkeypatch.setattr(pipeline, "store_hashtags", store_hashtags)
 
     return refuse
+
+
+@contextmanager
+def counted_queries(runtime) -> Iterator[list[str]]:
+    """The statements ``runtime``'s database runs inside the block, the transactions' beginnings left out."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's transactions are begun by the project (store.db): not queries
+            statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 from typer.testing import CliRunner
 
 from storyline import config, pipeline
@@ -16,6 +15,8 @@ from storyline.cli import app
 from storyline.domain import ArticleInput
 from storyline.errors import StoreError
 from storyline.store import queries, reading, transaction
+
+from ..conftest import counted_queries
 
 GERMAN = Path(__file__).parents[1] / "stories" / "testdata" / "german.jsonl"
 
@@ -182,15 +183,8 @@ def test_rebuilding_the_writer_s_engine_reads_a_few_statements_however_many_arti
     """The engine is rebuilt at every start and after every failed batch, from up to a week of articles."""
 
     def rebuild_statements() -> int:
-        statements: list[str] = []
-        engine = sqlite_runtime.engine
-        record = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            with reading(sqlite_runtime.sessions) as session:
-                pipeline.rebuild_engine(session)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+        with counted_queries(sqlite_runtime) as statements, reading(sqlite_runtime.sessions) as session:
+            pipeline.rebuild_engine(session)
         return len(statements)
 
     records, counts = _records(), []

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-
-from sqlalchemy import event
 
 from storyline.store import community, queries, transaction
 from storyline.store.models import Article, ArticleEntity
+
+from ..conftest import counted_queries
 
 # The article with outlet, story and hashtags; the story's newest other articles (at most RELATED_SHOWN); the
 # syndicated copies of those; its comments with their authors.
 ARTICLE_PAGE_QUERIES = 4
 GROWTH = 6
-
-
-@contextmanager
-def counted_queries(runtime) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement != "BEGIN":  # the SQLite savepoint recipe begins transactions itself: not a query
-            statements.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
 
 
 def grow_story_and_thread(runtime, public_id: str) -> None:

@@ -15,8 +15,8 @@ from storyline.pipeline import refresh_story_analysis
 from storyline.store import queries, transaction
 from storyline.store.models import Article, ArticleEntity, Entity, Story
 
+from ..conftest import counted_queries
 from .conftest import add_coverage
-from .test_article_page_cost import counted_queries
 
 CARRIERS_SHOWN = 5  # outlets a story page names of those that carried a quote
 SAMPLE = 2  # the sample a story's analysis reads bodies of, kept below the seed story's four articles
