@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from storyline.domain import ArticleInput
 from storyline.pipeline import BatchResult, Processor, refresh_counts, refresh_story_analysis, store_processed
@@ -336,3 +338,38 @@ def browser():
 def open_tab(browser):
     """``open_tab(name, **context_options)``: a watched page in a fresh browser context (its own cookies)."""
     return lambda name, **options: Watched(browser.new_context(**{"viewport": DESKTOP, **options}), name)
+
+
+class OtherWriter:
+    """Another process that commits to the SQLite database just before a request's first write, as the poller or
+    the backlog does on a busy server. A request whose transaction began deferred, read, and then writes after
+    that commit is refused at once ("database is locked"); one begun as a writer holds the lock, so the other
+    writer is refused instead (it waits no busy timeout here) and retries on its own in real life."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.path = runtime.engine.url.database
+        self.armed = False
+        self.committed: bool | None = None
+        with closing(sqlite3.connect(self.path)) as connection, connection:
+            connection.execute("CREATE TABLE IF NOT EXISTS other_writes (n INTEGER)")
+        event.listen(runtime.engine, "before_cursor_execute", self._before_statement)
+
+    def arm(self) -> None:
+        self.armed, self.committed = True, None
+
+    def _before_statement(self, _conn, _cursor, statement: str, *_args) -> None:
+        if not self.armed or not statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            return
+        self.armed = False
+        with closing(sqlite3.connect(self.path, timeout=0)) as other:
+            try:
+                with other:
+                    other.execute("INSERT INTO other_writes VALUES (1)")
+                self.committed = True
+            except sqlite3.OperationalError:
+                self.committed = False
+
+
+@pytest.fixture
+def other_writer(sqlite_runtime) -> OtherWriter:
+    return OtherWriter(sqlite_runtime)

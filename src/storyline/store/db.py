@@ -93,6 +93,19 @@ def begin_writing(session: Session) -> None:
     session.connection(execution_options={SQLITE_BEGIN_OPTION: "BEGIN IMMEDIATE"})
 
 
+def writing(session: Session) -> None:
+    """Makes ``session`` a writer's from here on, before its first write: what it read is let go (the objects it
+    loaded are read again, under the write lock, when next used) and its transaction begins again as a writer's
+    (``begin_writing``). A unit of work that read in a deferred transaction, as a web request does, and then
+    writes is otherwise refused on SQLite when another writer commits between the two. Anything added and not
+    yet written would be lost, hence "before its first write"; pending changes are refused."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("store.writing: the session has changes not yet written; call it before the first")
+    if session.in_transaction():
+        session.rollback()
+    begin_writing(session)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A short unit of work that may write (``begin_writing``): commit on success, roll back on any error."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storyline.errors import InputError
 from storyline.i18n import phrase
-from storyline.store import community, transaction
+from storyline.store import community, transaction, writing
 from storyline.store.models import User
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
@@ -72,7 +72,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not password_matches(user.password_hash, password) or user.suspended:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        community.set_password_hash(session, user.id, hash_password(password))
+        password_hash = hash_password(password)
+        writing(session)
+        community.set_password_hash(session, user.id, password_hash)
     return user
 
 

@@ -27,12 +27,11 @@ from storyline.rules import ACTIONS, KINDS, MAX_PATTERN, MAX_REPLACEMENT, make_r
 from storyline.runtime import Runtime
 from storyline.store import feeds_admin, queries, transaction
 from storyline.store.models import Feed, User
-from storyline.web.deps import RowId, enforce, get_db, get_runtime, require_admin, verify_csrf
+from storyline.web.deps import Db, RowId, WriterDb, enforce, get_runtime, require_admin, verify_csrf
 from storyline.web.templating import page_locale
 
 log = get_logger("web")
 router = APIRouter(default_response_class=HTMLResponse)
-Db = Annotated[Session, Depends(get_db)]
 Admin = Annotated[User, Depends(require_admin)]
 Csrf = [Depends(verify_csrf)]
 
@@ -238,7 +237,7 @@ def poll_now(
 
 @router.post("/admin/feeds/{feed_id}/pause", dependencies=Csrf)
 def pause(
-    request: Request, feed_id: RowId, db: Db, admin: Admin, paused: Annotated[str, Form(max_length=5)] = "1"
+    request: Request, feed_id: RowId, db: WriterDb, admin: Admin, paused: Annotated[str, Form(max_length=5)] = "1"
 ) -> Response:
     limit_writes(request, admin)
     existing_feed(db, feed_id)
@@ -249,7 +248,11 @@ def pause(
 
 @router.post("/admin/feeds/{feed_id}/rename", dependencies=Csrf)
 def rename(
-    request: Request, feed_id: RowId, db: Db, admin: Admin, title: Annotated[str, Form(max_length=MAX_TITLE * 2)] = ""
+    request: Request,
+    feed_id: RowId,
+    db: WriterDb,
+    admin: Admin,
+    title: Annotated[str, Form(max_length=MAX_TITLE * 2)] = "",
 ) -> Response:
     limit_writes(request, admin)
     existing_feed(db, feed_id)
@@ -267,7 +270,7 @@ def rename(
 def save_options(
     request: Request,
     feed_id: RowId,
-    db: Db,
+    db: WriterDb,
     admin: Admin,
     folder: Annotated[str, Form(max_length=MAX_FOLDER * 2)] = "",
     page_mode: Annotated[str, Form(max_length=20)] = "auto",
@@ -429,7 +432,7 @@ def rules_page(request: Request, db: Db, admin: Admin) -> HTMLResponse:
 @router.post("/admin/rules", dependencies=Csrf)
 def add_rule(
     request: Request,
-    db: Db,
+    db: WriterDb,
     admin: Admin,
     scope: Annotated[str, Form(max_length=20)] = "",
     action: Annotated[str, Form(max_length=20)] = "",
@@ -461,7 +464,7 @@ def add_rule(
 
 
 @router.post("/admin/rules/{rule_id}/delete", dependencies=Csrf)
-def delete_rule(request: Request, rule_id: RowId, db: Db, admin: Admin) -> Response:
+def delete_rule(request: Request, rule_id: RowId, db: WriterDb, admin: Admin) -> Response:
     limit_writes(request, admin)
     if feeds_admin.get_rule(db, rule_id) is None:
         raise HTTPException(status_code=404, detail=N_("We have no rule with that id (any more)."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -22,13 +22,12 @@ from storyline.i18n import N_, phrase
 from storyline.store import alerts as store
 from storyline.store import readers as reader_store
 from storyline.store.models import User, utcnow
-from storyline.web.deps import RowId, get_db
+from storyline.web.deps import Db, RowId, WriterDb
 from storyline.web.pages import render
 from storyline.web.reader_pages import Reader, ReaderForm, labels, own_follow
 from storyline.web.templating import page_locale
 
 router = APIRouter(default_response_class=HTMLResponse)
-Db = Annotated[Session, Depends(get_db)]
 PAGE = "/settings/alerts"
 TIME_ZONES = sorted(available_timezones())
 MAX_URL = 2000
@@ -107,7 +106,7 @@ def alert_settings(request: Request, user: Reader, db: Db) -> HTMLResponse:
 def save_alert_settings(
     request: Request,
     user: ReaderForm,
-    db: Db,
+    db: WriterDb,
     time_zone: Annotated[str, Form(max_length=64)],
     digest_hour: Annotated[int, Form()],
     digest_weekly: Annotated[bool, Form()] = False,
@@ -139,7 +138,7 @@ def save_alert_settings(
 def add_channel(
     request: Request,
     user: ReaderForm,
-    db: Db,
+    db: WriterDb,
     kind: Annotated[str, Form()],
     target: Annotated[str, Form(max_length=MAX_URL)],
 ):
@@ -163,7 +162,7 @@ def add_channel(
 
 
 @router.post(f"{PAGE}/channels/{{channel_id}}/delete")
-def delete_channel(user: ReaderForm, db: Db, channel_id: RowId):
+def delete_channel(user: ReaderForm, db: WriterDb, channel_id: RowId):
     store.delete_channel(db, user.id, own_channel(db, user, channel_id).id)
     db.commit()
     return back()
@@ -187,7 +186,7 @@ def test_channel(request: Request, user: ReaderForm, db: Db, channel_id: RowId):
 @router.post(f"{PAGE}/follows/{{follow_id}}")
 def choose_follow_alert(
     user: ReaderForm,
-    db: Db,
+    db: WriterDb,
     follow_id: RowId,
     mode: Annotated[str, Form()],
     kinds: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
@@ -219,7 +218,7 @@ def unsubscribe_page(request: Request, db: Db, token: str) -> HTMLResponse:
 
 
 @router.post("/alerts/unsubscribe/{token}")
-def unsubscribe(request: Request, db: Db, token: str) -> HTMLResponse:
+def unsubscribe(request: Request, db: WriterDb, token: str) -> HTMLResponse:
     """RFC 8058's one-click POST (``List-Unsubscribe=One-Click``) and the confirmation form both land here; the
     signed token is the authority, so neither a login nor a CSRF token is needed."""
     channel = unsubscribed_channel(request, db, token)

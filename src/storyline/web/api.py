@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -15,13 +15,12 @@ from storyline.pipeline import row_to_domain, story_analysis_for_reader
 from storyline.store import queries
 from storyline.store.models import Article, Comment, Story
 from storyline.web import views
-from storyline.web.deps import RowId, get_db
+from storyline.web.deps import Db, RowId
 from storyline.web.templating import article_path
 from storyline.web.text import language_code, render_comment, safe_http_url
 
 log = get_logger("web")
 router = APIRouter()
-Db = Annotated[Session, Depends(get_db)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=100_000)]
 

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from storyline import i18n
 from storyline.errors import InputError
@@ -15,13 +14,12 @@ from storyline.i18n import N_
 from storyline.store import community
 from storyline.store.models import User
 from storyline.web import accounts
-from storyline.web.deps import client_ip, enforce, get_db, require_user, verify_csrf
+from storyline.web.deps import Db, WriterDb, client_ip, enforce, require_user, verify_csrf
 from storyline.web.security import WebSession
 from storyline.web.templating import page_locale
 
 router = APIRouter(default_response_class=HTMLResponse)
 WRONG_CREDENTIALS = N_("Wrong username or password.")
-Db = Annotated[Session, Depends(get_db)]
 
 
 def safe_next(target: str | None) -> str:
@@ -51,7 +49,7 @@ def register_form(request: Request, next: str = "/") -> HTMLResponse:
 @router.post("/register", dependencies=[Depends(verify_csrf)])
 def register(
     request: Request,
-    db: Db,
+    db: WriterDb,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form()] = "/",
@@ -100,7 +98,7 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request, db: Db, user: Annotated[User, Depends(require_user)]) -> Response:
+def logout(request: Request, db: WriterDb, user: Annotated[User, Depends(require_user)]) -> Response:
     community.end_all_sessions(db, user.id)
     db.commit()
     request.state.session = WebSession(dirty=True)

@@ -13,10 +13,11 @@ from storyline.store import community, queries
 from storyline.store.models import Comment, User
 from storyline.web.deps import (
     MAX_ROW_ID,
+    Db,
     RowId,
+    WriterDb,
     client_ip,
     enforce,
-    get_db,
     require_admin,
     require_user,
     verify_csrf,
@@ -24,7 +25,6 @@ from storyline.web.deps import (
 from storyline.web.templating import article_path
 
 router = APIRouter(default_response_class=HTMLResponse)
-Db = Annotated[Session, Depends(get_db)]
 LoggedIn = Annotated[User, Depends(require_user)]
 Admin = Annotated[User, Depends(require_admin)]
 MAX_COMMENT = 5000
@@ -73,7 +73,7 @@ def post_comment(
     request: Request,
     lang: str,
     public_id: str,
-    db: Db,
+    db: WriterDb,
     user: LoggedIn,
     body: Annotated[str, Form(max_length=MAX_COMMENT * 2)],
     parent_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
@@ -103,7 +103,11 @@ def edit_form(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> HT
 
 @router.post("/comments/{comment_id}/edit", dependencies=[Depends(verify_csrf)])
 def edit_comment(
-    request: Request, comment_id: RowId, db: Db, user: LoggedIn, body: Annotated[str, Form(max_length=MAX_COMMENT * 2)]
+    request: Request,
+    comment_id: RowId,
+    db: WriterDb,
+    user: LoggedIn,
+    body: Annotated[str, Form(max_length=MAX_COMMENT * 2)],
 ) -> Response:
     own_comment(db, comment_id, user)
     enforce_posting_limits(request, user)
@@ -113,7 +117,7 @@ def edit_comment(
 
 
 @router.post("/comments/{comment_id}/delete", dependencies=[Depends(verify_csrf)])
-def delete_comment(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> Response:
+def delete_comment(request: Request, comment_id: RowId, db: WriterDb, user: LoggedIn) -> Response:
     own_comment(db, comment_id, user)
     community.delete_comment(db, comment_id)
     commit_shown_change(request, db)
@@ -135,7 +139,7 @@ def report_form(request: Request, comment_id: RowId, db: Db, user: LoggedIn) -> 
 def report_comment(
     request: Request,
     comment_id: RowId,
-    db: Db,
+    db: WriterDb,
     user: LoggedIn,
     reason: Annotated[str, Form(max_length=MAX_REASON * 2)] = "",
 ) -> Response:
@@ -157,7 +161,7 @@ def moderation_queue(request: Request, db: Db, admin: Admin) -> HTMLResponse:
 
 
 @router.post("/moderation/comments/{comment_id}/hide", dependencies=[Depends(verify_csrf)])
-def hide_comment(request: Request, comment_id: RowId, db: Db, admin: Admin) -> Response:
+def hide_comment(request: Request, comment_id: RowId, db: WriterDb, admin: Admin) -> Response:
     if community.get_comment(db, comment_id) is None:
         raise HTTPException(status_code=404, detail=N_("That comment does not exist."))
     community.hide_comment(db, comment_id)
@@ -167,14 +171,14 @@ def hide_comment(request: Request, comment_id: RowId, db: Db, admin: Admin) -> R
 
 
 @router.post("/moderation/comments/{comment_id}/dismiss", dependencies=[Depends(verify_csrf)])
-def dismiss_reports(comment_id: RowId, db: Db, admin: Admin) -> Response:
+def dismiss_reports(comment_id: RowId, db: WriterDb, admin: Admin) -> Response:
     community.resolve_reports(db, comment_id)
     db.commit()
     return RedirectResponse("/moderation", status_code=303)
 
 
 @router.post("/moderation/users/{user_id}/suspend", dependencies=[Depends(verify_csrf)])
-def suspend_user(user_id: RowId, db: Db, admin: Admin) -> Response:
+def suspend_user(user_id: RowId, db: WriterDb, admin: Admin) -> Response:
     target = community.get_user(db, user_id)
     if target is None:
         raise HTTPException(status_code=404, detail=N_("No such account."))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storyline.i18n import N_, phrase
 from storyline.runtime import Runtime
+from storyline.store import writing
 from storyline.store.models import User
 from storyline.web.security import CSRF_FIELD, Limit, RateLimiter, SessionCodec, WebSession
 
@@ -42,12 +43,26 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session a request; handlers that write commit themselves before answering."""
+    """One session a request; handlers that write commit themselves before answering. Its transaction begins
+    deferred: a handler that reads, waits on the network (a feed's discovery, a test message, an LLM) and then
+    writes calls ``store.writing`` before its first write, or uses a transaction of its own."""
     session = request.app.state.runtime.sessions()
     try:
         yield session
     finally:
         session.close()
+
+
+def get_writer_db(db: Annotated[Session, Depends(get_db)]) -> Session:
+    """The request's session, begun as a writer's (``store.writing``): for a form that reads and then writes
+    and does nothing slow in between. On SQLite it holds the write lock from its first read to its commit, so
+    another writer committing in between cannot make its write fail."""
+    writing(db)
+    return db
+
+
+Db = Annotated[Session, Depends(get_db)]
+WriterDb = Annotated[Session, Depends(get_writer_db)]
 
 
 async def read_page(request: Request, build: Callable[[Session], Response]) -> Response:

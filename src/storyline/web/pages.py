@@ -22,7 +22,7 @@ from storyline.pipeline import row_to_domain, story_analysis_for_reader
 from storyline.store import queries
 from storyline.store.models import Article
 from storyline.web import reading, views
-from storyline.web.deps import RowId, client_ip, enforce, get_db, get_runtime, read_page, verify_csrf
+from storyline.web.deps import Db, RowId, client_ip, enforce, get_runtime, read_page, verify_csrf
 from storyline.web.templating import article_path, page_locale
 from storyline.web.text import body_html, body_paragraphs, language_code, safe_http_url
 
@@ -42,7 +42,6 @@ FEED_FORMATS = (
     ("json", "application/feed+json", "JSON Feed"),
 )
 
-Db = Annotated[Session, Depends(get_db)]
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 

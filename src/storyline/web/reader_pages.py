@@ -26,14 +26,13 @@ from storyline.store import readers as store
 from storyline.store.models import Follow, Mute, User, utcnow
 from storyline.web import reading
 from storyline.web.auth import safe_next
-from storyline.web.deps import RowId, enforce, get_db, verify_csrf
+from storyline.web.deps import Db, RowId, WriterDb, enforce, verify_csrf
 from storyline.web.pages import PageNumber, listing, paged, render
 from storyline.web.syndication import FEED_SIZE, FeedSource, feed_response, split_format
 from storyline.web.templating import SITE_NAME, page_locale
 from storyline.web.text import xml_safe
 
 router = APIRouter(default_response_class=HTMLResponse)
-Db = Annotated[Session, Depends(get_db)]
 MAX_NEXT = 2000
 
 
@@ -108,21 +107,23 @@ def labels(db: Session, items: list[Follow] | list[Mute], locale: str) -> dict[t
 
 
 @router.post("/follows", name="follow")
-def follow(user: ReaderForm, db: Db, kind: Annotated[str, Form()], target: Annotated[str, Form()], next: Next = "/"):
+def follow(
+    user: ReaderForm, db: WriterDb, kind: Annotated[str, Form()], target: Annotated[str, Form()], next: Next = "/"
+):
     store.add_follow(db, user.id, kind, clean(kind, target, rules.FOLLOW_KINDS), rules.new_feed_token())
     db.commit()
     return back_to(next)
 
 
 @router.post("/follows/{follow_id}/unfollow")
-def unfollow(user: ReaderForm, db: Db, follow_id: RowId, next: Next = "/follows"):
+def unfollow(user: ReaderForm, db: WriterDb, follow_id: RowId, next: Next = "/follows"):
     store.delete_follow(db, user.id, own_follow(db, user, follow_id).id)
     db.commit()
     return back_to(next)
 
 
 @router.post("/follows/{follow_id}/feed-token")
-def new_feed_token(user: ReaderForm, db: Db, follow_id: RowId):
+def new_feed_token(user: ReaderForm, db: WriterDb, follow_id: RowId):
     """A new secret for the follow's private feed: the old address stops working at once."""
     store.set_feed_token(db, user.id, own_follow(db, user, follow_id).id, rules.new_feed_token())
     db.commit()
@@ -213,14 +214,16 @@ def follows_opml(request: Request, user: Reader, db: Db) -> Response:
 
 
 @router.post("/mutes", name="mute")
-def mute(user: ReaderForm, db: Db, kind: Annotated[str, Form()], target: Annotated[str, Form()], next: Next = "/"):
+def mute(
+    user: ReaderForm, db: WriterDb, kind: Annotated[str, Form()], target: Annotated[str, Form()], next: Next = "/"
+):
     store.add_mute(db, user.id, kind, clean(kind, target, rules.MUTE_KINDS))
     db.commit()
     return back_to(next)
 
 
 @router.post("/mutes/{mute_id}/unmute")
-def unmute(user: ReaderForm, db: Db, mute_id: RowId, next: Next = "/follows"):
+def unmute(user: ReaderForm, db: WriterDb, mute_id: RowId, next: Next = "/follows"):
     store.delete_mute(db, user.id, mute_id)
     db.commit()
     return back_to(next)
@@ -232,7 +235,7 @@ def unmute(user: ReaderForm, db: Db, mute_id: RowId, next: Next = "/follows"):
 @router.post("/read", name="mark_all_read")
 def mark_all_read(
     user: ReaderForm,
-    db: Db,
+    db: WriterDb,
     scope: Annotated[str, Form(max_length=320)],
     older_than: Annotated[str, Form()] = "",
     next: Next = "/",
@@ -256,7 +259,7 @@ def mark_all_read(
 @router.post("/saved", name="save")
 def save(
     user: ReaderForm,
-    db: Db,
+    db: WriterDb,
     article: Annotated[str, Form(max_length=16)],
     saved: Annotated[bool, Form()] = True,
     next: Next = "/saved",

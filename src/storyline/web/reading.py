@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from storyline.readers import rank, state
 from storyline.readers.follows import HOME_SCOPE, Muted, follow_scope, section_scope
-from storyline.store import queries
+from storyline.store import queries, transaction
 from storyline.store import readers as store
 from storyline.store.models import Article, Follow, Mute, Story, StoryVisit, User, utcnow
 from storyline.web import views
@@ -104,17 +105,23 @@ def search_extras(request: Request, db: Session, q: str) -> dict:
     return {"actions": Actions("search", words, f"{request.url.path}?{request.url.query}", follow)}
 
 
+def recording(request: Request) -> AbstractContextManager[Session]:
+    """A short writer's transaction of its own for what a page view records (an article read, a story visit): the
+    page's session began deferred and has read much; writing in it would fail on SQLite whenever another writer
+    (the poller) committed since, and beginning it as a writer would hold the lock while the page is built."""
+    return transaction(request.app.state.runtime.sessions)
+
+
 def opened_article(request: Request, db: Session, row: Article) -> dict:
     """Opening an article reads it, and reads its story as it now stands."""
     user = reader(request)
     if user is None:
         return {"saved": False}
-    store.mark_read(db, user.id, [row.id])
-    if row.story is not None:
-        store.record_story_visit(db, user.id, row.story)
-    saved = store.is_saved(db, user.id, row.id)
-    db.commit()
-    return {"saved": saved}
+    with recording(request) as session:
+        store.mark_read(session, user.id, [row.id])
+        if row.story is not None:
+            store.record_story_visit(session, user.id, row.story)
+    return {"saved": store.is_saved(db, user.id, row.id)}
 
 
 def news_since(visit: StoryVisit, story: Story) -> state.NewSince:
@@ -136,8 +143,8 @@ def opened_story(request: Request, db: Session, story: Story, coverage: Sequence
     if visit is not None:
         news = news_since(visit, story)
         new_ids = {item.article.id for item in coverage if item.article.created_at > visit.opened_at}
-    store.record_story_visit(db, user.id, story)
-    db.commit()
+    with recording(request) as session:
+        store.record_story_visit(session, user.id, story)
     return {"actions": actions, "news": news, "new_ids": new_ids}
 
 

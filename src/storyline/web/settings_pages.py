@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from storyline.store import apps as store
 from storyline.store.models import User
 from storyline.web.apps.keys import MAX_NAME, create_api_password
-from storyline.web.deps import RowId, get_db
+from storyline.web.deps import Db, RowId, WriterDb
 from storyline.web.pages import render
 from storyline.web.reader_pages import Reader, ReaderForm, back_to
 
 router = APIRouter(default_response_class=HTMLResponse)
-Db = Annotated[Session, Depends(get_db)]
 
 
 def settings_page(request: Request, db: Session, user: User, new_password: str | None = None) -> HTMLResponse:
@@ -38,7 +37,7 @@ def settings(request: Request, user: Reader, db: Db) -> HTMLResponse:
 
 @router.post("/settings/api-passwords")
 def new_api_password(
-    request: Request, user: ReaderForm, db: Db, name: Annotated[str, Form(max_length=MAX_NAME)] = ""
+    request: Request, user: ReaderForm, db: WriterDb, name: Annotated[str, Form(max_length=MAX_NAME)] = ""
 ) -> HTMLResponse:
     """The page again, with the new password shown this once (it is stored hashed)."""
     password = create_api_password(db, user, name)
@@ -49,7 +48,7 @@ def new_api_password(
 
 
 @router.post("/settings/api-passwords/{password_id}/revoke")
-def revoke_api_password(user: ReaderForm, db: Db, password_id: RowId) -> Response:
+def revoke_api_password(user: ReaderForm, db: WriterDb, password_id: RowId) -> Response:
     store.delete_api_password(db, user.id, password_id)
     db.commit()
     return back_to("/settings")

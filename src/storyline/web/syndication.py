@@ -5,9 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from feedgen.feed import FeedGenerator
 from sqlalchemy.orm import Session
@@ -15,12 +14,11 @@ from sqlalchemy.orm import Session
 from storyline.i18n import N_
 from storyline.store import queries
 from storyline.store.models import Article, Development
-from storyline.web.deps import get_db, parse_row_id
+from storyline.web.deps import Db, parse_row_id
 from storyline.web.templating import SITE_NAME, article_path
 from storyline.web.text import language_code, safe_http_url, xml_safe
 
 router = APIRouter()
-Db = Annotated[Session, Depends(get_db)]
 FEED_SIZE = 30
 SUMMARY_CHARS = 400
 MEDIA_TYPES = {

@@ -8,23 +8,21 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import MultiDict
 
 from storyline.readers import streams as s
 from storyline.store import apps as store
+from storyline.store import writing
 from storyline.store.models import User
 from storyline.web.apps import keys
 from storyline.web.apps.greader import Params
 from storyline.web.apps.view import AppReader, Item, ids_of
-from storyline.web.deps import get_db
+from storyline.web.deps import Db
 
 router = APIRouter(include_in_schema=False)
-Db = Annotated[Session, Depends(get_db)]
 API_VERSION = 3
 ITEMS_A_PAGE = 50
 # The Stories feed and group (ids no follow or kind takes: feed ids are follow ids, within 32 bits).
@@ -178,6 +176,8 @@ def fever(request: Request, db: Db, values: Params) -> Response:
         user = fever_user(request, db, values)
     except keys.ApiUnauthorized:
         return JSONResponse({"api_version": API_VERSION, "auth": 0})
+    if "mark" in values:
+        writing(db)  # what the reader's view loads is then read under the write lock the marks need
     reader = AppReader(db, user, str(request.base_url))
     body: dict = {"api_version": API_VERSION, "auth": 1, "last_refreshed_on_time": epoch(datetime.now(timezone.utc))}
     if "mark" in values:

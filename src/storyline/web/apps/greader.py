@@ -25,7 +25,7 @@ from storyline.store import readers as reader_store
 from storyline.store.models import User
 from storyline.web.apps import keys
 from storyline.web.apps.view import AppReader, Item
-from storyline.web.deps import get_db
+from storyline.web.deps import Db, WriterDb
 from storyline.web.security import secret_key
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,6 @@ API = "/reader/api/0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 GR_NS = "http://www.google.com/schemas/reader/atom/"
 MAX_UNREAD = 1000
-Db = Annotated[Session, Depends(get_db)]
 
 
 class BadRequest(Exception):
@@ -186,7 +185,7 @@ def follow_address(request: Request, db: Session, user: User, address: str) -> i
 
 
 @router.post(f"{API}/subscription/quickadd")
-def quickadd(request: Request, db: Db, user: Editor, values: Params) -> Response:
+def quickadd(request: Request, db: WriterDb, user: Editor, values: Params) -> Response:
     address = values.get("quickadd", "")
     follow_id = follow_address(request, db, user, address)
     db.commit()
@@ -198,7 +197,7 @@ def quickadd(request: Request, db: Db, user: Editor, values: Params) -> Response
 
 
 @router.post(f"{API}/subscription/edit")
-def subscription_edit(request: Request, db: Db, user: Editor, values: Params) -> Response:
+def subscription_edit(request: Request, db: WriterDb, user: Editor, values: Params) -> Response:
     """``ac=subscribe`` follows each ``s`` (a page or feed address), ``unsubscribe`` unfollows each ``feed/<id>``;
     ``edit`` (renaming, moving between labels) changes nothing: a follow's folder is its kind."""
     action = values.get("ac", "edit")
@@ -348,7 +347,7 @@ def stream_item_contents(request: Request, db: Db, user: Reader, values: Params)
 
 
 @router.post(f"{API}/edit-tag")
-def edit_tag(request: Request, db: Db, user: Editor, values: Params) -> Response:
+def edit_tag(request: Request, db: WriterDb, user: Editor, values: Params) -> Response:
     """``a`` adds and ``r`` removes read or starred (``kept-unread`` added means unread); labels are the
     follows' kinds and cannot be edited, so they are ignored."""
     ids = item_ids(values)
@@ -368,7 +367,7 @@ def edit_tag(request: Request, db: Db, user: Editor, values: Params) -> Response
 
 
 @router.post(f"{API}/mark-all-as-read")
-def mark_all_as_read(request: Request, db: Db, user: Editor, values: Params) -> Response:
+def mark_all_as_read(request: Request, db: WriterDb, user: Editor, values: Params) -> Response:
     """Everything unread in stream ``s`` published up to ``ts`` (microseconds; everything when absent)."""
     stream = checked(s.parse_stream, values.get("s") or s.READING_LIST)
     until = checked(s.epoch, values.get("ts"))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from storyline.errors import InputError
 from storyline.store import apps as store
-from storyline.store import community, transaction
+from storyline.store import community, transaction, writing
 from storyline.store.models import ApiPassword, User
 from storyline.web import accounts
 from storyline.web.deps import client_ip, enforce
@@ -117,5 +117,6 @@ def login(request: Request, session: Session, username: str, password: str) -> A
     found = check_login(session, username, password)
     if found is None:
         raise ApiUnauthorized
+    writing(session)
     store.api_password_used(session, found.id)
     return found
