@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
-from storyline.store import queries, reading, transaction
+from storyline.store import queries, reading, transaction, writing
 from storyline.store.models import Outlet
 
 OTHER_WRITER_WAIT_S = 1.0  # long enough for the other writer to commit, when nothing holds it back
@@ -50,3 +51,15 @@ def test_reading_never_waits_for_a_writer(sessions):
         queries.get_or_create_outlet(session, "Not committed yet")
         assert outlet_names(sessions) == set()  # read beside the open writer, without waiting for it
     assert outlet_names(sessions) == {"Not committed yet"}
+
+
+def test_a_session_becomes_a_writer_only_before_its_first_write(sessions):
+    """``store.writing`` rolls back what the session read; changes it holds would be lost with it, so it refuses."""
+    with sessions() as session:
+        session.scalar(select(func.count(Outlet.id)))
+        writing(session)  # a read only: let go, and the transaction begun again as a writer's
+        session.add(Outlet(slug="pending", name="Pending"))
+        with pytest.raises(RuntimeError, match="not yet written"):
+            writing(session)
+        session.commit()
+    assert "Pending" in outlet_names(sessions)
