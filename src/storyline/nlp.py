@@ -147,6 +147,13 @@ def lead_text(title: str, text: str) -> str:
     return f"{title}. {text[:LEAD_CHARS]}"
 
 
+def lead_body(text: str) -> str:
+    """The start of ``text`` that ``lead_text`` reads, ending at a word's end rather than inside a name."""
+    if len(text) <= LEAD_CHARS:
+        return text
+    return text[: LEAD_CHARS + 1].rsplit(None, 1)[0]
+
+
 def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 embeddings, one row a text."""
     if not texts:

@@ -41,6 +41,7 @@ from storyline.enrich.analyze import (
     story_speaker,
 )
 from storyline.enrich.entities import (
+    extract_hashtags,
     known_name_hashtags,
     reads_known_names_only,
     spelled_slugs,
@@ -233,18 +234,31 @@ def embed_inputs(items: Sequence[ArticleInput]) -> tuple[list[Analyzed], list[Fa
     language than English that section is provisional: its enrichment reads it again through the multilingual
     encoder (``sections.classify``), which placement does not wait for."""
     articles, embeddings, failures = extract_and_embed(items)
+    leads = lead_hashtags([article for _, article in articles])
     analyzed = [
         Analyzed(
             article,
-            ArticleAnalysis(sentences=[], section=sections.from_embedding(embedding), summary=[]),
+            ArticleAnalysis(sentences=[], section=sections.from_embedding(embedding), summary=[], hashtags=hashtags),
             embedding,
             item.external_id,
             item.feed_id,
             enriched=False,
         )
-        for (item, article), embedding in zip(articles, embeddings, strict=True)
+        for (item, article), embedding, hashtags in zip(articles, embeddings, leads, strict=True)
     ]
     return analyzed, failures
+
+
+def lead_hashtags(articles: Sequence[Article]) -> list[list[Hashtag]]:
+    """The people, organisations and places each article names in its title and lead, the text it is placed by
+    (``nlp.lead_text``): parsing that much costs a fraction of the whole body's parse, and placement reads them
+    as it reads an enriched article's, until the enrichment's hashtags replace them. Their sentences are the
+    lead's, not the stored body's, so none is cited."""
+    leads = [replace(article, text=nlp.lead_body(article.text), sentences=[]) for article in articles]
+    parsed = nlp.parse_texts([lead.text for lead in leads] + [lead.title for lead in leads])
+    for lead, body in zip(leads, parsed[: len(leads)], strict=True):
+        lead.sentences = list(body.sentences)
+    return [[replace(tag, sentences=[]) for tag in extract_hashtags(lead) if tag.kind != "topic"] for lead in leads]
 
 
 def publication(article: Article) -> tuple[datetime, bool]:

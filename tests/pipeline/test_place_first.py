@@ -77,7 +77,9 @@ def test_an_article_is_in_its_story_before_its_enrichment_and_complete_after(pla
         assert article["enriched"] is False
         assert article["id"] in [member["id"] for member in story["articles"]]
         assert story["analysis_pending"] is True and story["analysis"] is None
-        assert client.get(f"/api/articles/{article['id']}").json()["hashtags"] == []
+        # Only the names its title and lead give, read for placement (``lead_hashtags``); the body's come later.
+        lead_names = {tag["slug"] for tag in client.get(f"/api/articles/{article['id']}").json()["hashtags"]}
+        assert lead_names == {"leeds-city-council", "james-lewthwaite", "yorkshire-water"}
         for path in (f"/en/story/{article['story_id']}", f"/en/article/{article['id']}", "/en/"):
             assert PENDING in client.get(path).text, path
 
@@ -87,7 +89,8 @@ def test_an_article_is_in_its_story_before_its_enrichment_and_complete_after(pla
         story = client.get(f"/api/stories/{article['story_id']}").json()
         assert article["enriched"] is True
         assert story["analysis_pending"] is False and story["analysis"]["summary"]
-        assert client.get(f"/api/articles/{article['id']}").json()["hashtags"]
+        names = {tag["slug"] for tag in client.get(f"/api/articles/{article['id']}").json()["hashtags"]}
+        assert lead_names <= names  # the whole of this short body is its lead
         for path in (f"/en/story/{article['story_id']}", f"/en/article/{article['id']}", "/en/"):
             assert PENDING not in client.get(path).text, path
 
@@ -95,14 +98,18 @@ def test_an_article_is_in_its_story_before_its_enrichment_and_complete_after(pla
 def test_the_story_engine_learns_the_entities_enrichment_found(placed):
     runtime, _ = placed
     engine = runtime.processor.engine
-    assert engine.stories() and not any(story.entities for story in engine.stories())
+
+    def members_carry_their_stored_names() -> None:
+        with transaction(runtime.sessions) as session:
+            for story in engine.stories():
+                for member in story.members:
+                    links = queries.get_article(session, member.key).hashtags
+                    assert member.entities == {link.entity.slug for link in links if link.entity.kind != "topic"}
+
+    members_carry_their_stored_names()  # placed with its lead's names, stored with them
+    assert all(story.entities for story in engine.stories())
     Backlog(runtime).drain()
-    with transaction(runtime.sessions) as session:
-        for story in engine.stories():
-            for member in story.members:
-                links = queries.get_article(session, member.key).hashtags
-                assert member.entities == {link.entity.slug for link in links if link.entity.kind != "topic"}
-    assert any(story.entities for story in engine.stories())
+    members_carry_their_stored_names()  # the enrichment's, learned by the engine
 
 
 def test_a_german_report_enriched_behind_carries_the_names_earlier_coverage_found(placed):
@@ -165,3 +172,24 @@ def test_a_backlog_killed_with_enrichment_pending_finishes_it_on_restart(placed)
 
 def _keys(session, items) -> list[str]:
     return [queries.get_article_by_url(session, item.url).public_id for item in items]
+
+
+def test_placement_reads_the_names_of_the_title_and_lead_only():
+    """Before its enrichment an article is placed by the names its title and lead give (``lead_hashtags``):
+    the embedding's text, cut at a word's end; a name further down waits for the enrichment, and no sentence of
+    the stored body is cited by them."""
+    from storyline import nlp
+    from storyline.domain import Article
+    from storyline.pipeline import lead_hashtags
+
+    lead = "Health minister Karin Smyth announced a national measles vaccine campaign in Bristol on Monday. "
+    filler = "Officials said the campaign would run for six months across every region of the country. " * 5
+    text = lead + filler + "Later, Wes Streeting praised the staff of Southmead Hospital."
+    article = Article("k", "https://news.example/measles", "Measles vaccine campaign launched", text, "Courier")
+    (hashtags,) = lead_hashtags([article])
+
+    assert {tag.slug for tag in hashtags} == {"karin-smyth", "bristol"}
+    assert all(tag.sentences == [] and tag.kind != "topic" for tag in hashtags)
+    body = nlp.lead_body(text)
+    assert text.startswith(body) and len(body) <= nlp.LEAD_CHARS and text[len(body)] == " "
+    assert nlp.lead_body("Short lead.") == "Short lead."
