@@ -124,13 +124,25 @@ def test_sentence_embeddings_are_cached_and_equal_to_fresh_ones(monkeypatch):
     embedded: list[str] = []
     embed = nlp.embed
     monkeypatch.setattr(nlp, "embed", lambda texts: embedded.extend(texts) or embed(texts))
-    monkeypatch.setattr(nlp, "_sentence_vectors", nlp.OrderedDict())
+    monkeypatch.setattr(nlp.recent_sentences, "vectors", nlp.OrderedDict())
     assert np.allclose(nlp.embed_sentences(sentences), expected, atol=1e-6)
     assert np.allclose(nlp.embed_sentences(sentences[:2]), expected[:2], atol=1e-6)
     assert embedded == sentences[:2], "each sentence is embedded once, and not again while it is cached"
-    monkeypatch.setattr(nlp, "SENTENCE_CACHE_SIZE", 1)
-    nlp.embed_sentences(["A third sentence."])
-    assert list(nlp._sentence_vectors) == ["A third sentence."]
+
+
+def test_recent_vectors_keep_the_most_recently_used():
+    encoded: list[str] = []
+
+    def encode(texts):
+        encoded.extend(texts)
+        return np.array([[float(len(text)), 1.0] for text in texts], dtype=np.float32)
+
+    recent = nlp.RecentVectors(encode, size=2)
+    assert recent(["aa", "b", "aa"])[:, 0].tolist() == [2.0, 1.0, 2.0]
+    recent(["aa"])  # used again: "b" is now the least recent
+    recent(["ccc"])
+    assert list(recent.vectors) == ["aa", "ccc"] and encoded == ["aa", "b", "ccc"]
+    assert recent([]).shape == (0, nlp.EMBEDDING_DIM)
 
 
 @pytest.mark.parametrize(

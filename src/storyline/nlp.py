@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -164,31 +165,52 @@ def embed(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32)
 
 
+class RecentVectors:
+    """The vectors of the texts ``encode`` embedded most recently, at most ``size``, so that embedding a text again
+    while it is kept costs nothing. Shared by the threads of a process."""
+
+    def __init__(self, encode: Callable[[Sequence[str]], np.ndarray], size: int) -> None:
+        self.encode, self.size = encode, size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(text for text in texts if text not in self.vectors))
+        fresh = dict(zip(missing, self.encode(missing), strict=True)) if missing else {}
+        with self._lock:
+            self.vectors.update(fresh)
+            rows = []
+            for text in texts:
+                vector = fresh.get(text)
+                if vector is None:
+                    vector = self.vectors[text]
+                    self.vectors.move_to_end(text)
+                rows.append(vector)
+            while len(self.vectors) > self.size:
+                self.vectors.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+
+
 # Sentences embedded recently: a story's analysis embeds its sample's sentences for the summary and again for
 # the outlet comparison, and the next analysis of a growing story embeds most of them once more.
+# (The encoders are looked up at each call, so that a replaced ``embed`` or ``embed_multilingual`` is used.)
 SENTENCE_CACHE_SIZE = 8192  # about 12 MB of vectors
-_sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-_sentence_lock = threading.Lock()
+recent_sentences = RecentVectors(lambda texts: embed(texts), SENTENCE_CACHE_SIZE)
+# Leads of articles not in English embedded by multilingual-e5 (about 55 ms each on this machine): the section
+# classifier and the cross-language bridge read the same lead, at enrichment and at placement, in either order.
+LEAD_CACHE_SIZE = 4096  # about 6 MB of vectors
+recent_leads = RecentVectors(lambda texts: embed_multilingual(texts), LEAD_CACHE_SIZE)
 
 
 def embed_sentences(texts: Sequence[str]) -> np.ndarray:
     """``embed``, through a process-wide cache of the most recently embedded sentences."""
-    with _sentence_lock:
-        missing = list(dict.fromkeys(text for text in texts if text not in _sentence_vectors))
-    fresh = dict(zip(missing, embed(missing), strict=True))
-    with _sentence_lock:
-        for text, vector in fresh.items():
-            _sentence_vectors[text] = vector
-        rows = []
-        for text in texts:
-            vector = fresh.get(text)
-            if vector is None:
-                vector = _sentence_vectors[text]
-                _sentence_vectors.move_to_end(text)
-            rows.append(vector)
-        while len(_sentence_vectors) > SENTENCE_CACHE_SIZE:
-            _sentence_vectors.popitem(last=False)
-    return np.stack(rows) if rows else np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    return recent_sentences(texts)
+
+
+def embed_lead_multilingual(texts: Sequence[str]) -> np.ndarray:
+    """``embed_multilingual`` of articles' leads (``lead_text``), through a process-wide cache of recent ones."""
+    return recent_leads(texts)
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")

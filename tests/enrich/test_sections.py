@@ -157,3 +157,26 @@ def test_train_with_allsides_writes_a_bridge_and_checks_it_on_the_translations(
     sections.load_bridge.cache_clear()
     mapped = sections.load_bridge().to_minilm(nlp.embed_multilingual(["L'attaquant marque deux fois"]))
     assert mapped.shape == (1, nlp.EMBEDDING_DIM) and mapped.dtype == np.float32
+
+
+def test_a_foreign_lead_is_embedded_once_for_its_section_and_the_bridge(monkeypatch):
+    """The section of an article not in English and the cross-language bridge of its story both read its lead
+    through multilingual-e5 (about 55 ms a text): the second finds it in ``nlp.recent_leads``."""
+    from storyline.stories.bridge import Bridge
+
+    encoded: list[str] = []
+
+    def fake_e5(texts):
+        encoded.extend(texts)
+        vectors = np.random.default_rng(len(encoded)).normal(size=(len(texts), nlp.EMBEDDING_DIM))
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    monkeypatch.setattr(nlp, "embed_multilingual", fake_e5)
+    monkeypatch.setattr(nlp.recent_leads, "vectors", nlp.OrderedDict())
+    text = "Le conseil municipal de Lyon a voté lundi la rénovation du pont Lafayette."
+    article = Article(
+        "k1", "https://journal.example/pont", "Lyon rénove le pont Lafayette", text, "Le Journal", language="fr"
+    )
+    sections.classify(article, None)
+    Bridge().vectors({"k1": nlp.lead_text(article.title, article.text)})
+    assert encoded == [nlp.lead_text(article.title, article.text)]

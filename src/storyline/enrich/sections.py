@@ -71,7 +71,7 @@ def classify(article: Article, embedding: np.ndarray | None) -> str:
     """The article's section: an English article's from its MiniLM ``embedding`` (computed when None), an
     article in another language's from its multilingual-e5 embedding mapped onto MiniLM's space."""
     if nlp.primary_language(article.language) != "en":
-        vector = nlp.embed_multilingual([nlp.lead_text(article.title, article.text)])
+        vector = nlp.embed_lead_multilingual([nlp.lead_text(article.title, article.text)])
         return from_embedding(load_bridge().to_minilm(vector)[0])
     if embedding is None:
         embedding = nlp.embed([nlp.lead_text(article.title, article.text)])[0]

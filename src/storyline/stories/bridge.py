@@ -39,9 +39,9 @@ class BridgeConfig:
 
 
 def _default_encoder(texts: Sequence[str]) -> np.ndarray:
-    from storyline.nlp import embed_multilingual
+    from storyline.nlp import embed_lead_multilingual
 
-    return embed_multilingual(texts)
+    return embed_lead_multilingual(texts)
 
 
 class Bridge:
