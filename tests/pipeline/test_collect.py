@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from storyline.collect import add_feed, poll_due
 from storyline.store import queries, transaction
 
@@ -180,7 +182,22 @@ def test_an_entry_without_a_title_is_titled_from_its_text(sqlite_runtime, loopba
         )
 
 
-def test_an_entry_whose_page_fails_keeps_its_excerpt_and_is_completed_later(sqlite_runtime, loopback_server):
+def refetched_by_the_poller(runtime, monkeypatch) -> int:
+    return poll_due(runtime).refetched
+
+
+def refetched_by_the_celery_beat(runtime, monkeypatch) -> int:
+    """The beat's ``storyline.refetch_excerpts`` task, run here as a worker runs it."""
+    from storyline.workers import tasks
+
+    monkeypatch.setattr(tasks._state, "runtime", runtime)
+    return tasks.refetch_excerpts()
+
+
+@pytest.mark.parametrize("refetched", [refetched_by_the_poller, refetched_by_the_celery_beat])
+def test_an_entry_whose_page_fails_keeps_its_excerpt_and_is_completed_later(
+    sqlite_runtime, loopback_server, monkeypatch, refetched
+):
     base = loopback_server.base_url
     teaser = FEED_ITEMS.format(
         title="Teasers",
@@ -201,8 +218,7 @@ def test_an_entry_whose_page_fails_keeps_its_excerpt_and_is_completed_later(sqli
         assert row.excerpt_only and row.refetch_at is not None and row.text.startswith("The bridge reopened")
         row.refetch_at = datetime.now(timezone.utc)  # due now, as it will be in 15 minutes
 
-    report = poll_due(sqlite_runtime)  # the page is still down: the next try is pushed back
-    assert report.refetched == 0
+    assert refetched(sqlite_runtime, monkeypatch) == 0  # the page is still down: the next try is pushed back
     with transaction(sqlite_runtime.sessions) as session:
         row = queries.get_article_by_url(session, f"{base}/bridge")
         assert row.excerpt_only and row.refetch_attempts == 1 and row.refetch_at > datetime.now(timezone.utc)
@@ -213,7 +229,7 @@ def test_an_entry_whose_page_fails_keeps_its_excerpt_and_is_completed_later(sqli
         {"Content-Type": "text/html; charset=utf-8"},
         _page("Harbour bridge reopens after repairs", "bridge"),
     )
-    assert poll_due(sqlite_runtime).refetched == 1
+    assert refetched(sqlite_runtime, monkeypatch) == 1
     with transaction(sqlite_runtime.sessions) as session:
         row = queries.get_article_by_url(session, f"{base}/bridge")
         assert not row.excerpt_only and row.refetch_at is None

@@ -25,6 +25,7 @@ def test_delivery_is_at_least_once_and_placement_has_its_own_queue():
         "storyline.refresh_stories",
         "storyline.send_alerts",
         "storyline.sweep_backlog",
+        "storyline.refetch_excerpts",
     }
 
 

@@ -50,6 +50,7 @@ def make_celery(settings: Settings) -> Celery:
                 "refresh-stale-stories": {"task": "storyline.refresh_stories", "schedule": POLL_EVERY_S},
                 "send-alerts": {"task": "storyline.send_alerts", "schedule": POLL_EVERY_S},
                 "sweep-backlog": {"task": "storyline.sweep_backlog", "schedule": POLL_EVERY_S},
+                "refetch-excerpts": {"task": "storyline.refetch_excerpts", "schedule": POLL_EVERY_S},
             },
         )
     )

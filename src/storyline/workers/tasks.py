@@ -174,6 +174,18 @@ def dispatch_due() -> int:
     return len(feed_ids)
 
 
+@app.task(name="storyline.refetch_excerpts", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
+def refetch_excerpts() -> int:
+    """The beat's tick for stored feed excerpts whose page failed: fetched again when due, as the in-process
+    poller does after each pass (``collect.refetch_excerpts``); the article keeps its story, so no writer is
+    needed."""
+    from storyline.collect import refetch_excerpts as refetch
+    from storyline.fetch.http import Fetcher
+
+    runtime = _runtime()
+    return refetch(runtime, Fetcher(runtime.settings))
+
+
 @app.task(name="storyline.refresh_stories", autoretry_for=(OperationalError,), **RETRY_OPTIONS)
 def refresh_stories() -> int:
     from storyline.pipeline import refresh_stale_stories
