@@ -54,7 +54,7 @@ from storyline.fetch import encodable, plain_text
 from storyline.fetch.urls import canonical_url, require_http_url
 from storyline.logs import get_logger
 from storyline.rules import Fields, compile_stored, decide
-from storyline.store import begin_writing, feeds_admin, queries, reading, transaction
+from storyline.store import feeds_admin, queries, reading, transaction, writing
 from storyline.store.models import Article as ArticleRow
 from storyline.store.models import Story as StoryRow
 from storyline.stories.engine import Evidence, StoryEngine, StoryItem
@@ -995,13 +995,12 @@ def store_story_analysis(session: Session, draft: StoryAnalysisDraft) -> dict | 
 def story_analysis_for_reader(session: Session, story: StoryRow) -> dict | None:
     """The story's analysis brought up to date and committed for a page or the API; when computing it fails, or
     the story changed while it was computed, the cached one, which a later view or the refresher brings up to
-    date. Computed in the page's read, stored as a writer (``begin_writing``) once computed."""
+    date. Computed in the page's read, stored as a writer (``store.writing``) once computed."""
     try:
         draft = draft_story_analysis(session, story.id)
         if draft is None:
             return story.analysis
-        session.rollback()  # the read is over: its snapshot must not be what the store writes over
-        begin_writing(session)
+        writing(session)  # the read is over: its snapshot must not be what the store writes over
         payload = store_story_analysis(session, draft)
         session.commit()
         return payload if payload is not None else story.analysis
